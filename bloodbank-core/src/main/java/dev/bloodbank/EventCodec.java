@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -124,7 +125,8 @@ public final class EventCodec {
 
   /**
    * Returns a new mapper set up as the codec's default: {@code java.time} support with ISO-8601
-   * strings, unknown properties ignored, and no class-name polymorphism from input.
+   * strings, snake_case property names (as the Python services write them) unless a property is
+   * named explicitly, unknown properties ignored, and no class-name polymorphism from input.
    *
    * @return a new mapper
    */
@@ -134,6 +136,7 @@ public final class EventCodec {
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .polymorphicTypeValidator(BasicPolymorphicTypeValidator.builder().build())
         .build();
   }

@@ -1,0 +1,481 @@
+package dev.bloodbank;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link Subscriber} on its own channel of the bus's consuming connection. */
+final class AmqpSubscriber<T> implements Subscriber {
+  private static final Logger LOG = LoggerFactory.getLogger(AmqpSubscriber.class);
+  private static final int MAX_ERROR_MESSAGE = 1000;
+
+  private final Bloodbank bus;
+  private final SubscriberOptions options;
+  private final Class<T> payloadType;
+  private final EventHandler<T> handler;
+  private final String queue;
+  private final String dlq;
+  private final Channel channel;
+  private final ExecutorService workers;
+  private final Object ackLock = new Object();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong handled = new AtomicLong();
+  private final AtomicLong retried = new AtomicLong();
+  private final AtomicLong deadLettered = new AtomicLong();
+  private volatile @Nullable String consumerTag;
+  private volatile boolean cancelledByBroker;
+  private volatile boolean closing;
+  private volatile @Nullable String lastError;
+  private volatile @Nullable Instant lastErrorAt;
+
+  AmqpSubscriber(
+      Bloodbank bus,
+      Connection connection,
+      SubscriberOptions options,
+      Class<T> payloadType,
+      EventHandler<T> handler)
+      throws IOException {
+    this.bus = bus;
+    this.options = options;
+    this.payloadType = payloadType;
+    this.handler = handler;
+    this.queue = options.queueNameFor(bus.options().serviceName());
+    this.dlq = queue + ".dlq";
+    this.channel = connection.createChannel();
+    if (channel == null) {
+      throw new IOException("the broker has no free channel (channel_max reached)");
+    }
+    AtomicInteger threadNo = new AtomicInteger();
+    this.workers =
+        Executors.newFixedThreadPool(
+            options.concurrency(),
+            r -> {
+              Thread t = new Thread(r, "bloodbank-" + queue + "-" + threadNo.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      declareTopology();
+      channel.basicQos(options.prefetch());
+      consumerTag = channel.basicConsume(queue, false, new Consumer(channel));
+    } catch (IOException | RuntimeException e) {
+      workers.shutdownNow();
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  private void declareTopology() throws IOException {
+    String exchange = bus.options().exchange();
+    Map<String, Object> dlqArgs = typeArgs(false);
+    channel.queueDeclare(dlq, true, false, false, dlqArgs);
+    Map<String, Object> mainArgs = typeArgs(true);
+    mainArgs.put("x-dead-letter-exchange", "");
+    mainArgs.put("x-dead-letter-routing-key", dlq);
+    channel.queueDeclare(queue, true, false, false, mainArgs);
+    Set<Long> delays = new LinkedHashSet<>();
+    for (Duration d : options.retryDelays()) {
+      delays.add(d.toMillis());
+    }
+    if (options.maxAttempts() > 1) {
+      for (long ms : delays) {
+        Map<String, Object> args = typeArgs(false);
+        args.put("x-message-ttl", ms);
+        args.put("x-dead-letter-exchange", "");
+        args.put("x-dead-letter-routing-key", queue);
+        channel.queueDeclare(retryQueue(ms), true, false, false, args);
+      }
+    }
+    for (String pattern : options.patterns()) {
+      channel.queueBind(queue, exchange, pattern);
+    }
+  }
+
+  private Map<String, Object> typeArgs(boolean main) {
+    Map<String, Object> args = new HashMap<>();
+    args.put("x-queue-type", options.queueType().argument());
+    if (main && options.queueType() == QueueType.QUORUM) {
+      args.put("x-delivery-limit", options.deliveryLimit());
+    }
+    return args;
+  }
+
+  private String retryQueue(long millis) {
+    return queue + ".retry." + millis;
+  }
+
+  @Override
+  public String queueName() {
+    return queue;
+  }
+
+  @Override
+  public String deadLetterQueueName() {
+    return dlq;
+  }
+
+  @Override
+  public SubscriberOptions options() {
+    return options;
+  }
+
+  @Override
+  public SubscriberHealth health() {
+    boolean connected = channel.isOpen();
+    return new SubscriberHealth(
+        connected,
+        connected && !closing && !cancelledByBroker && consumerTag != null,
+        lastError,
+        lastErrorAt,
+        handled.get(),
+        retried.get(),
+        deadLettered.get());
+  }
+
+  private void noteError(String what) {
+    lastError = what;
+    lastErrorAt = Instant.now();
+  }
+
+  // ---- delivery ------------------------------------------------------------------------
+
+  private final class Consumer extends DefaultConsumer {
+    Consumer(Channel channel) {
+      super(channel);
+    }
+
+    @Override
+    public void handleDelivery(
+        String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+      inFlight.incrementAndGet();
+      try {
+        workers.execute(() -> process(envelope, props, body));
+      } catch (RejectedExecutionException e) {
+        // Closing: give the message back to the broker for another consumer.
+        settle(envelope.getDeliveryTag(), false, true);
+      }
+    }
+
+    @Override
+    public void handleCancel(String tag) {
+      cancelledByBroker = true;
+      noteError("the broker cancelled the consumer of queue '" + queue + "' (queue deleted?)");
+      LOG.warn("the broker cancelled the consumer of queue '{}' (queue deleted?)", queue);
+    }
+
+    @Override
+    public void handleShutdownSignal(String tag, ShutdownSignalException sig) {
+      if (!closing && !sig.isInitiatedByApplication()) {
+        noteError("channel closed: " + LogSafe.escape(String.valueOf(sig.getMessage())));
+      }
+    }
+  }
+
+  private void process(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
+    long tag = delivery.getDeliveryTag();
+    Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
+    int failures = intHeader(headers.get(FailureHeaders.ATTEMPTS));
+    String contentType = props.getContentType();
+    if (contentType != null && !contentType.toLowerCase().startsWith("application/json")) {
+      deadLetter(
+          delivery,
+          props,
+          body,
+          failures,
+          FailureHeaders.REASON_UNSUPPORTED_CONTENT_TYPE,
+          MalformedEventException.class.getName(),
+          "content type '" + LogSafe.escape(contentType) + "' is not application/json",
+          null);
+      return;
+    }
+    EventEnvelope<T> event;
+    try {
+      EventEnvelope<JsonNode> raw = bus.codec().decode(body);
+      List<String> violations = bus.inboundViolations(raw);
+      if (!violations.isEmpty()) {
+        deadLetter(
+            delivery,
+            props,
+            body,
+            failures,
+            FailureHeaders.REASON_INVALID,
+            bus.inboundViolationClass(),
+            "event '" + raw.eventType() + "' breaks its schema: " + String.join("; ", violations),
+            violations);
+        return;
+      }
+      event = bus.codec().convertPayload(raw, payloadType);
+    } catch (MalformedEventException e) {
+      deadLetter(
+          delivery,
+          props,
+          body,
+          failures,
+          FailureHeaders.REASON_MALFORMED,
+          e.getClass().getName(),
+          describeMessage(e),
+          null);
+      return;
+    }
+    try {
+      handler.handle(event);
+    } catch (Throwable t) {
+      if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+        settle(tag, false, true);
+        throw (VirtualMachineError) t;
+      }
+      if (t instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      int nowFailed = failures + 1;
+      noteError(
+          "handler failed on event "
+              + event.eventId()
+              + " ("
+              + event.eventType()
+              + "): "
+              + describe(t));
+      if (nowFailed < options.maxAttempts()) {
+        retry(delivery, props, body, nowFailed, t);
+      } else {
+        deadLetter(
+            delivery,
+            props,
+            body,
+            failures,
+            FailureHeaders.REASON_HANDLER_FAILED,
+            t.getClass().getName(),
+            describeMessage(t),
+            null);
+      }
+      return;
+    }
+    handled.incrementAndGet();
+    settle(tag, true, false);
+  }
+
+  private void retry(
+      Envelope delivery, AMQP.BasicProperties props, byte[] body, int failed, Throwable error) {
+    long delay = options.retryDelay(failed).toMillis();
+    String target = retryQueue(delay);
+    Map<String, Object> headers =
+        failureHeaders(
+            delivery, props, failed, null, error.getClass().getName(), describeMessage(error), null);
+    LOG.debug(
+        "event {} failed attempt {} of {} in queue '{}'; retrying in {} ms",
+        props.getMessageId(),
+        failed,
+        options.maxAttempts(),
+        queue,
+        delay);
+    forward(delivery, props, body, target, headers, false);
+  }
+
+  private void deadLetter(
+      Envelope delivery,
+      AMQP.BasicProperties props,
+      byte[] body,
+      int failuresBefore,
+      String reason,
+      String errorClass,
+      String errorMessage,
+      @Nullable List<String> violations) {
+    int failed = failuresBefore + 1;
+    Map<String, Object> headers =
+        failureHeaders(delivery, props, failed, reason, errorClass, errorMessage, violations);
+    noteError(
+        "event "
+            + LogSafe.escape(String.valueOf(props.getMessageId()))
+            + " dead-lettered to '"
+            + dlq
+            + "' ("
+            + reason
+            + "): "
+            + errorMessage);
+    LOG.warn(
+        "event {} from queue '{}' dead-lettered to '{}' after {} attempt(s) ({}): {}",
+        LogSafe.escape(String.valueOf(props.getMessageId())),
+        queue,
+        dlq,
+        failed,
+        reason,
+        errorMessage);
+    forward(delivery, props, body, dlq, headers, true);
+  }
+
+  private Map<String, Object> failureHeaders(
+      Envelope delivery,
+      AMQP.BasicProperties props,
+      int failed,
+      @Nullable String reason,
+      String errorClass,
+      String errorMessage,
+      @Nullable List<String> violations) {
+    Map<String, Object> headers =
+        props.getHeaders() == null ? new HashMap<>() : new HashMap<>(props.getHeaders());
+    String now = Instant.now().toString();
+    headers.put(FailureHeaders.ATTEMPTS, failed);
+    headers.put(FailureHeaders.ERROR_CLASS, errorClass);
+    headers.put(FailureHeaders.ERROR_MESSAGE, errorMessage);
+    headers.putIfAbsent(FailureHeaders.ORIGINAL_EXCHANGE, delivery.getExchange());
+    headers.putIfAbsent(FailureHeaders.ORIGINAL_ROUTING_KEY, delivery.getRoutingKey());
+    headers.putIfAbsent(FailureHeaders.FIRST_FAILURE, now);
+    headers.put(FailureHeaders.LAST_FAILURE, now);
+    headers.put(FailureHeaders.QUEUE, queue);
+    if (reason != null) {
+      headers.put(FailureHeaders.REASON, reason);
+    }
+    if (violations != null) {
+      headers.put(FailureHeaders.VIOLATIONS, List.copyOf(violations));
+    }
+    return headers;
+  }
+
+  /**
+   * Republishes a copy with confirms, then acknowledges the original, so the message is in exactly
+   * one queue at any time; if the copy cannot be confirmed the original is rejected, which the
+   * main queue's dead-letter settings route to the dead-letter queue.
+   */
+  private void forward(
+      Envelope delivery,
+      AMQP.BasicProperties props,
+      byte[] body,
+      String targetQueue,
+      Map<String, Object> headers,
+      boolean toDlq) {
+    AMQP.BasicProperties copy = props.builder().headers(headers).deliveryMode(2).build();
+    long tag = delivery.getDeliveryTag();
+    bus.systemPublisher()
+        .sendRaw("", targetQueue, copy, body)
+        .whenComplete(
+            (v, t) -> {
+              if (t == null) {
+                if (toDlq) {
+                  deadLettered.incrementAndGet();
+                } else {
+                  retried.incrementAndGet();
+                }
+                settle(tag, true, false);
+              } else {
+                LOG.warn(
+                    "could not move event {} to '{}' ({}); rejecting it to the dead-letter queue",
+                    LogSafe.escape(String.valueOf(props.getMessageId())),
+                    targetQueue,
+                    describe(t));
+                if (toDlq) {
+                  deadLettered.incrementAndGet();
+                }
+                settle(tag, false, false);
+              }
+            });
+  }
+
+  private void settle(long tag, boolean ack, boolean requeue) {
+    try {
+      synchronized (ackLock) {
+        if (ack) {
+          channel.basicAck(tag, false);
+        } else {
+          channel.basicNack(tag, false, requeue);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // The channel closed; the broker redelivers what was not acknowledged.
+      LOG.debug("could not settle delivery {} on queue '{}': {}", tag, queue, e.toString());
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private static int intHeader(@Nullable Object value) {
+    if (value instanceof Number) {
+      return ((Number) value).intValue();
+    }
+    if (value != null) {
+      try {
+        return Integer.parseInt(value.toString());
+      } catch (NumberFormatException e) {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  private static String describe(Throwable t) {
+    return t.getClass().getSimpleName() + ": " + describeMessage(t);
+  }
+
+  private static String describeMessage(Throwable t) {
+    String m = LogSafe.escape(String.valueOf(t.getMessage()));
+    return m.length() > MAX_ERROR_MESSAGE ? m.substring(0, MAX_ERROR_MESSAGE) : m;
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------
+
+  @Override
+  public void close() {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    String tag = consumerTag;
+    if (tag != null && channel.isOpen()) {
+      try {
+        channel.basicCancel(tag);
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("cancel of consumer on '{}' failed: {}", queue, e.toString());
+      }
+    }
+    workers.shutdown();
+    long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+    try {
+      workers.awaitTermination(options.shutdownTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      // Forwarded copies settle asynchronously once confirmed.
+      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (inFlight.get() > 0) {
+      LOG.warn(
+          "subscriber on '{}' closed with {} event(s) still in progress; the broker redelivers them",
+          queue,
+          inFlight.get());
+      workers.shutdownNow();
+    }
+    closeQuietly();
+    bus.forget(this);
+  }
+
+  private void closeQuietly() {
+    try {
+      if (channel.isOpen()) {
+        channel.close();
+      }
+    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      LOG.debug("closing channel of '{}': {}", queue, e.toString());
+    }
+  }
+}

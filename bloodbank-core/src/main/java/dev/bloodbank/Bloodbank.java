@@ -1,0 +1,463 @@
+package dev.bloodbank;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.Address;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point: a connection to the bus that hands out publishers and subscribers.
+ *
+ * <pre>{@code
+ * try (Bloodbank bus = Bloodbank.connect(BloodbankOptions.fromEnvironment())) {
+ *   bus.publisher().publish("fireflies.transcript.upload", payload).join();
+ *   bus.subscribe(SubscriberOptions.builder("fireflies.#").build(), MyPayload.class, event -> ...);
+ * }
+ * }</pre>
+ *
+ * <p>It owns two AMQP connections with automatic recovery (one for publishing, one for consuming,
+ * so that flow control on publishes never stalls deliveries) and declares the durable topic
+ * exchange. Closing it closes every publisher and subscriber it made. Thread-safe.
+ */
+public final class Bloodbank implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Bloodbank.class);
+
+  private final BloodbankOptions options;
+  private final EventCodec codec;
+  private final ConnectionFactory factory;
+  private final Connection publishing;
+  private volatile @Nullable Connection consuming;
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService callbacks;
+  private final Set<AmqpPublisher> publishers = ConcurrentHashMap.newKeySet();
+  private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+  private final Object lock = new Object();
+  private volatile @Nullable AmqpPublisher defaultPublisher;
+  private volatile @Nullable AmqpPublisher systemPublisher;
+  private volatile boolean closed;
+
+  private Bloodbank(BloodbankOptions options) {
+    this.options = options;
+    this.codec = EventCodec.create(options.decodeLimits());
+    this.factory = connectionFactory(options);
+    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("scheduler"));
+    s.setRemoveOnCancelPolicy(true);
+    this.scheduler = s;
+    this.callbacks = Executors.newFixedThreadPool(2, daemon("callbacks"));
+    Connection c;
+    try {
+      c = connect("publish");
+      declareExchange(c);
+    } catch (RuntimeException e) {
+      scheduler.shutdownNow();
+      callbacks.shutdownNow();
+      throw e;
+    }
+    this.publishing = c;
+    scheduler.scheduleWithFixedDelay(this::sweep, 50, 50, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Connects to the broker and declares the exchange.
+   *
+   * @param options where and how to connect
+   * @return the connected bus
+   * @throws ConnectionException if the broker cannot be reached, refuses the credentials or the
+   *     TLS handshake fails; the message names the addresses and user, never the password
+   * @throws BloodbankException if the exchange exists with another type
+   */
+  public static Bloodbank connect(BloodbankOptions options) {
+    return new Bloodbank(Objects.requireNonNull(options, "options"));
+  }
+
+  /**
+   * Connects with {@link BloodbankOptions#fromEnvironment()}.
+   *
+   * @return the connected bus
+   * @throws ConnectionException if the broker cannot be reached
+   */
+  public static Bloodbank connect() {
+    return connect(BloodbankOptions.fromEnvironment());
+  }
+
+  /**
+   * Returns the options this bus was connected with.
+   *
+   * @return the options
+   */
+  public BloodbankOptions options() {
+    return options;
+  }
+
+  /**
+   * Returns the codec used for every event sent and received.
+   *
+   * @return the codec
+   */
+  public EventCodec codec() {
+    return codec;
+  }
+
+  /**
+   * Returns the shared publisher with {@link PublisherOptions#defaults()}, creating it once.
+   *
+   * @return the publisher; closing it is allowed and makes the next call create a new one
+   */
+  public Publisher publisher() {
+    AmqpPublisher p = defaultPublisher;
+    if (p == null || p.isClosed()) {
+      synchronized (lock) {
+        p = defaultPublisher;
+        if (p == null || p.isClosed()) {
+          p = newPublisher(PublisherOptions.defaults(), true);
+          defaultPublisher = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  /**
+   * Creates a publisher with its own channels and options.
+   *
+   * @param publisherOptions the options
+   * @return a new publisher; close it when done, or let {@link #close()} do it
+   */
+  public Publisher publisher(PublisherOptions publisherOptions) {
+    return newPublisher(Objects.requireNonNull(publisherOptions, "publisherOptions"), true);
+  }
+
+  private AmqpPublisher newPublisher(PublisherOptions publisherOptions, boolean withInterceptor) {
+    ensureOpen();
+    try {
+      AmqpPublisher p = new AmqpPublisher(this, publishing, publisherOptions, null);
+      publishers.add(p);
+      return p;
+    } catch (IOException | RuntimeException e) {
+      throw new BloodbankException(
+          "cannot open publisher channels on " + options.addresses() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Starts a subscriber that hands each event to the handler with a typed payload.
+   *
+   * <p>Declares (idempotently) the durable queue, its retry queues and dead-letter queue, binds the
+   * queue to the exchange with the options' patterns, and starts consuming.
+   *
+   * @param subscriberOptions patterns, queue and failure policy
+   * @param payloadType the payload class; a payload that does not fit is dead-lettered
+   * @param handler the handler
+   * @param <T> the payload type
+   * @return the running subscriber
+   * @throws BloodbankException naming the queue and the broker's reply if the queues exist with
+   *     other arguments
+   */
+  public <T> Subscriber subscribe(
+      SubscriberOptions subscriberOptions, Class<T> payloadType, EventHandler<T> handler) {
+    Objects.requireNonNull(subscriberOptions, "subscriberOptions");
+    Objects.requireNonNull(payloadType, "payloadType");
+    Objects.requireNonNull(handler, "handler");
+    ensureOpen();
+    String queue = subscriberOptions.queueNameFor(options.serviceName());
+    try {
+      AmqpSubscriber<T> s =
+          new AmqpSubscriber<>(
+              this, consumingConnection(), subscriberOptions, payloadType, handler);
+      subscribers.add(s);
+      return s;
+    } catch (IOException | ShutdownSignalException e) {
+      throw new BloodbankException(
+          "cannot set up subscriber queue '" + queue + "': " + brokerReply(e), e);
+    }
+  }
+
+  /**
+   * Starts a subscriber that hands each event to the handler with its payload as a JSON tree.
+   *
+   * @param subscriberOptions patterns, queue and failure policy
+   * @param handler the handler
+   * @return the running subscriber
+   */
+  public Subscriber subscribe(
+      SubscriberOptions subscriberOptions, EventHandler<JsonNode> handler) {
+    return subscribe(subscriberOptions, JsonNode.class, handler);
+  }
+
+  /**
+   * Returns whether the bus is open (not closed by {@link #close()}); it may still be recovering
+   * a lost connection.
+   *
+   * @return true until closed
+   */
+  public boolean isOpen() {
+    return !closed;
+  }
+
+  /**
+   * Returns whether the publishing connection is currently up.
+   *
+   * @return false while recovering or after close
+   */
+  public boolean isConnected() {
+    return publishing.isOpen();
+  }
+
+  /**
+   * Closes subscribers (gracefully), publishers (waiting for confirms in flight), then the
+   * connections. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    for (Subscriber s : new ArrayList<>(subscribers)) {
+      s.close();
+    }
+    for (AmqpPublisher p : new ArrayList<>(publishers)) {
+      p.close();
+    }
+    AmqpPublisher sys = systemPublisher;
+    if (sys != null) {
+      sys.close();
+    }
+    closeQuietly(consuming);
+    closeQuietly(publishing);
+    scheduler.shutdownNow();
+    callbacks.shutdown();
+    try {
+      callbacks.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- package-private plumbing -----------------------------------------------------------
+
+  ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
+  ExecutorService callbacks() {
+    return callbacks;
+  }
+
+  /** The publisher subscribers use to move messages to retry and dead-letter queues. */
+  AmqpPublisher systemPublisher() {
+    AmqpPublisher p = systemPublisher;
+    if (p == null) {
+      synchronized (lock) {
+        p = systemPublisher;
+        if (p == null) {
+          try {
+            p =
+                new AmqpPublisher(
+                    this,
+                    publishing,
+                    PublisherOptions.builder().channels(1).mandatory(true).build(),
+                    null);
+          } catch (IOException e) {
+            throw new BloodbankException("cannot open the retry publisher channel", e);
+          }
+          systemPublisher = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  /** Schema violations of a received event; empty when valid or when validation is off. */
+  List<String> inboundViolations(EventEnvelope<JsonNode> event) {
+    return List.of();
+  }
+
+  String inboundViolationClass() {
+    return MalformedEventException.class.getName();
+  }
+
+  void forget(AmqpPublisher p) {
+    publishers.remove(p);
+  }
+
+  void forget(Subscriber s) {
+    subscribers.remove(s);
+  }
+
+  private void sweep() {
+    try {
+      for (AmqpPublisher p : publishers) {
+        p.sweep();
+      }
+      AmqpPublisher sys = systemPublisher;
+      if (sys != null) {
+        sys.sweep();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("confirm timeout sweep failed", e);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new BloodbankException("this Bloodbank is closed");
+    }
+  }
+
+  private Connection consumingConnection() {
+    Connection c = consuming;
+    if (c == null) {
+      synchronized (lock) {
+        c = consuming;
+        if (c == null) {
+          c = connect("consume");
+          consuming = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  private Connection connect(String role) {
+    List<Address> addresses = new ArrayList<>();
+    for (BloodbankOptions.Address a : options.addresses()) {
+      addresses.add(new Address(a.host(), a.port()));
+    }
+    String where =
+        "RabbitMQ at "
+            + options.addresses()
+            + " (vhost '"
+            + options.virtualHost()
+            + "', user '"
+            + options.username()
+            + "')";
+    try {
+      Connection c = factory.newConnection(addresses, options.serviceName() + "-" + role);
+      LOG.debug("connected to {} for {}", where, role);
+      return c;
+    } catch (PossibleAuthenticationFailureException e) {
+      throw new ConnectionException(
+          "authentication failed at " + where + ": check the user name and password", e);
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String why =
+          root instanceof SSLException
+              ? "TLS handshake failed: " + root.getMessage()
+              : root.getClass().getSimpleName() + ": " + root.getMessage();
+      throw new ConnectionException("cannot connect to " + where + ": " + why, e);
+    }
+  }
+
+  private void declareExchange(Connection c) {
+    try {
+      Channel ch = c.createChannel();
+      try {
+        ch.exchangeDeclare(options.exchange(), "topic", true);
+      } finally {
+        if (ch.isOpen()) {
+          ch.close();
+        }
+      }
+    } catch (IOException | TimeoutException | ShutdownSignalException e) {
+      closeQuietly(c);
+      throw new BloodbankException(
+          "cannot declare topic exchange '" + options.exchange() + "': " + brokerReply(e), e);
+    }
+  }
+
+  static String brokerReply(Throwable e) {
+    Throwable t = e;
+    while (t != null) {
+      if (t instanceof ShutdownSignalException) {
+        Object reason = ((ShutdownSignalException) t).getReason();
+        if (reason instanceof com.rabbitmq.client.AMQP.Channel.Close) {
+          return ((com.rabbitmq.client.AMQP.Channel.Close) reason).getReplyText();
+        }
+        if (reason instanceof com.rabbitmq.client.AMQP.Connection.Close) {
+          return ((com.rabbitmq.client.AMQP.Connection.Close) reason).getReplyText();
+        }
+      }
+      t = t.getCause();
+    }
+    return String.valueOf(e.getMessage());
+  }
+
+  private static void closeQuietly(@Nullable Connection c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      if (c.isOpen()) {
+        c.close(5000);
+      } else {
+        c.abort(1000);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("closing connection: {}", e.toString());
+    }
+  }
+
+  private static ConnectionFactory connectionFactory(BloodbankOptions o) {
+    ConnectionFactory f = new ConnectionFactory();
+    f.setUsername(o.username());
+    f.setPassword(o.password());
+    f.setVirtualHost(o.virtualHost());
+    f.setRequestedHeartbeat((int) o.heartbeat().getSeconds());
+    f.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
+    f.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
+    f.setShutdownTimeout(5000);
+    f.setAutomaticRecoveryEnabled(true);
+    f.setTopologyRecoveryEnabled(true);
+    f.setNetworkRecoveryInterval(o.recoveryInterval().toMillis());
+    if (o.tls()) {
+      try {
+        SSLContext ctx = o.sslContext() != null ? o.sslContext() : SSLContext.getDefault();
+        f.useSslProtocol(ctx);
+      } catch (NoSuchAlgorithmException e) {
+        throw new ConnectionException("no TLS implementation available in this JVM", e);
+      }
+      if (o.hostnameVerification()) {
+        f.enableHostnameVerification();
+      }
+    }
+    return f;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "bloodbank-" + name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

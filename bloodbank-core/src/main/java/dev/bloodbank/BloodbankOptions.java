@@ -1,0 +1,605 @@
+package dev.bloodbank;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How to reach the broker and which exchange the bus uses.
+ *
+ * <p>Immutable and thread-safe. Build with {@link #builder()}, read the environment with {@link
+ * #fromEnvironment()}, or change a copy with {@link #mutate()}. The password never appears in
+ * {@link #toString()}, logs or exception messages.
+ */
+public final class BloodbankOptions {
+  /** Default exchange: {@value}, a durable topic exchange. */
+  public static final String DEFAULT_EXCHANGE = "bloodbank.events.v1";
+
+  /** Default broker host: {@value}. */
+  public static final String DEFAULT_HOST = "localhost";
+
+  /** Default AMQP port: {@value}. */
+  public static final int DEFAULT_PORT = 5672;
+
+  /** Default AMQPS (TLS) port: {@value}. */
+  public static final int DEFAULT_TLS_PORT = 5671;
+
+  /** Default user and password: {@value}. */
+  public static final String DEFAULT_USERNAME = "guest";
+
+  /** Default service name, used in queue names and as the source app: {@value}. */
+  public static final String DEFAULT_SERVICE_NAME = "bloodbank-java";
+
+  /** Default heartbeat: 20 s; a dead peer is detected within two heartbeats. */
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(20);
+
+  /** Default TCP connect and AMQP handshake timeout: 10 s. */
+  public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default pause between automatic recovery attempts: 2 s. */
+  public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(2);
+
+  private final List<Address> addresses;
+  private final String virtualHost;
+  private final String username;
+  private final String password;
+  private final boolean tls;
+  private final @Nullable SSLContext sslContext;
+  private final boolean hostnameVerification;
+  private final String exchange;
+  private final String serviceName;
+  private final Duration heartbeat;
+  private final Duration connectionTimeout;
+  private final Duration recoveryInterval;
+  private final DecodeLimits decodeLimits;
+
+  private BloodbankOptions(Builder b) {
+    this.addresses =
+        b.addresses.isEmpty()
+            ? List.of(new Address(DEFAULT_HOST, b.tls ? DEFAULT_TLS_PORT : DEFAULT_PORT))
+            : List.copyOf(b.addresses);
+    this.virtualHost = b.virtualHost;
+    this.username = b.username;
+    this.password = b.password;
+    this.tls = b.tls;
+    this.sslContext = b.sslContext;
+    this.hostnameVerification = b.hostnameVerification;
+    this.exchange = b.exchange;
+    this.serviceName = b.serviceName;
+    this.heartbeat = b.heartbeat;
+    this.connectionTimeout = b.connectionTimeout;
+    this.recoveryInterval = b.recoveryInterval;
+    this.decodeLimits = b.decodeLimits;
+  }
+
+  /**
+   * Returns a builder with every default: guest/guest at localhost:5672, exchange {@value
+   * #DEFAULT_EXCHANGE}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the defaults: guest/guest at localhost:5672.
+   *
+   * @return the options
+   */
+  public static BloodbankOptions defaults() {
+    return builder().build();
+  }
+
+  /**
+   * Reads the options from the process environment; see {@link #fromEnvironment(Map)}.
+   *
+   * @return the options
+   * @throws IllegalArgumentException naming the variable whose value is malformed
+   */
+  public static BloodbankOptions fromEnvironment() {
+    return fromEnvironment(System.getenv());
+  }
+
+  /**
+   * Reads the options from environment variables, the ones the Python services use:
+   *
+   * <ul>
+   *   <li>{@code RABBIT_URL} or {@code RABBITMQ_URL}: {@code amqp://user:pass@host:port/vhost},
+   *       {@code amqps://} for TLS; several comma-separated URLs for a cluster.
+   *   <li>{@code BLOODBANK_EXCHANGE} or {@code EXCHANGE_NAME}: the exchange.
+   *   <li>{@code BLOODBANK_SERVICE_NAME}: the service name.
+   *   <li>{@code BLOODBANK_HEARTBEAT_SECONDS}: the heartbeat.
+   * </ul>
+   *
+   * Unset variables keep the defaults.
+   *
+   * @param env the variables
+   * @return the options
+   * @throws IllegalArgumentException naming the variable whose value is malformed
+   */
+  public static BloodbankOptions fromEnvironment(Map<String, String> env) {
+    Builder b = builder();
+    String url = firstSet(env, "RABBIT_URL", "RABBITMQ_URL");
+    if (url != null) {
+      try {
+        b.uri(url);
+      } catch (IllegalArgumentException e) {
+        String var = env.get("RABBIT_URL") != null ? "RABBIT_URL" : "RABBITMQ_URL";
+        throw new IllegalArgumentException(var + ": " + e.getMessage(), e);
+      }
+    }
+    String exchange = firstSet(env, "BLOODBANK_EXCHANGE", "EXCHANGE_NAME");
+    if (exchange != null) {
+      b.exchange(exchange);
+    }
+    String service = firstSet(env, "BLOODBANK_SERVICE_NAME");
+    if (service != null) {
+      b.serviceName(service);
+    }
+    String heartbeat = firstSet(env, "BLOODBANK_HEARTBEAT_SECONDS");
+    if (heartbeat != null) {
+      try {
+        b.heartbeat(Duration.ofSeconds(Long.parseLong(heartbeat.trim())));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "BLOODBANK_HEARTBEAT_SECONDS must be a whole number of seconds, was '"
+                + LogSafe.escape(heartbeat)
+                + "'",
+            e);
+      }
+    }
+    return b.build();
+  }
+
+  private static @Nullable String firstSet(Map<String, String> env, String... names) {
+    for (String n : names) {
+      String v = env.get(n);
+      if (v != null && !v.isBlank()) {
+        return v.trim();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Returns a builder holding these options, to derive changed ones.
+   *
+   * @return a new builder
+   */
+  public Builder mutate() {
+    Builder b = new Builder();
+    b.addresses = new ArrayList<>(addresses);
+    b.virtualHost = virtualHost;
+    b.username = username;
+    b.password = password;
+    b.tls = tls;
+    b.sslContext = sslContext;
+    b.hostnameVerification = hostnameVerification;
+    b.exchange = exchange;
+    b.serviceName = serviceName;
+    b.heartbeat = heartbeat;
+    b.connectionTimeout = connectionTimeout;
+    b.recoveryInterval = recoveryInterval;
+    b.decodeLimits = decodeLimits;
+    return b;
+  }
+
+  /**
+   * Returns the broker addresses, tried in order.
+   *
+   * @return at least one address
+   */
+  public List<Address> addresses() {
+    return addresses;
+  }
+
+  /**
+   * Returns the virtual host.
+   *
+   * @return the vhost, {@code /} by default
+   */
+  public String virtualHost() {
+    return virtualHost;
+  }
+
+  /**
+   * Returns the user name.
+   *
+   * @return the user name
+   */
+  public String username() {
+    return username;
+  }
+
+  /**
+   * Returns the password. Never log it.
+   *
+   * @return the password
+   */
+  public String password() {
+    return password;
+  }
+
+  /**
+   * Returns whether connections use TLS.
+   *
+   * @return true for AMQPS
+   */
+  public boolean tls() {
+    return tls;
+  }
+
+  /**
+   * Returns the TLS context, when one was given.
+   *
+   * @return the context, or null to use the JVM's default trust store
+   */
+  public @Nullable SSLContext sslContext() {
+    return sslContext;
+  }
+
+  /**
+   * Returns whether TLS checks that the certificate matches the host name.
+   *
+   * @return true unless turned off
+   */
+  public boolean hostnameVerification() {
+    return hostnameVerification;
+  }
+
+  /**
+   * Returns the topic exchange events are published to and subscribed from.
+   *
+   * @return the exchange name
+   */
+  public String exchange() {
+    return exchange;
+  }
+
+  /**
+   * Returns this service's name: the default source app and the prefix of queue names.
+   *
+   * @return the name
+   */
+  public String serviceName() {
+    return serviceName;
+  }
+
+  /**
+   * Returns the AMQP heartbeat interval.
+   *
+   * @return the interval
+   */
+  public Duration heartbeat() {
+    return heartbeat;
+  }
+
+  /**
+   * Returns the connect and handshake timeout.
+   *
+   * @return the timeout
+   */
+  public Duration connectionTimeout() {
+    return connectionTimeout;
+  }
+
+  /**
+   * Returns the pause between automatic recovery attempts.
+   *
+   * @return the interval
+   */
+  public Duration recoveryInterval() {
+    return recoveryInterval;
+  }
+
+  /**
+   * Returns the limits applied when decoding received events.
+   *
+   * @return the limits
+   */
+  public DecodeLimits decodeLimits() {
+    return decodeLimits;
+  }
+
+  /** Describes the options; the password is never shown. */
+  @Override
+  public String toString() {
+    return "BloodbankOptions{addresses="
+        + addresses
+        + ", virtualHost="
+        + virtualHost
+        + ", username="
+        + username
+        + ", password=****"
+        + ", tls="
+        + tls
+        + ", exchange="
+        + exchange
+        + ", serviceName="
+        + serviceName
+        + ", heartbeat="
+        + heartbeat
+        + "}";
+  }
+
+  /**
+   * A broker host and port.
+   *
+   * @param host the host name or IP address
+   * @param port the port, 1 to 65535
+   */
+  public record Address(String host, int port) {
+    /** Validates the fields. */
+    public Address {
+      Config.notBlank("host", host);
+      Config.inRange("port", port, 1, 65535);
+    }
+
+    @Override
+    public String toString() {
+      return host + ":" + port;
+    }
+  }
+
+  /** Builds {@link BloodbankOptions}. Not thread-safe. */
+  public static final class Builder {
+    private List<Address> addresses = new ArrayList<>();
+    private String virtualHost = "/";
+    private String username = DEFAULT_USERNAME;
+    private String password = DEFAULT_USERNAME;
+    private boolean tls;
+    private @Nullable SSLContext sslContext;
+    private boolean hostnameVerification = true;
+    private String exchange = DEFAULT_EXCHANGE;
+    private String serviceName = DEFAULT_SERVICE_NAME;
+    private Duration heartbeat = DEFAULT_HEARTBEAT;
+    private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+    private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
+    private DecodeLimits decodeLimits = DecodeLimits.defaults();
+
+    private Builder() {}
+
+    /**
+     * Sets addresses, credentials, vhost and TLS from AMQP URIs: {@code
+     * amqp[s]://user:pass@host:port/vhost}, several separated by commas (credentials, vhost and
+     * scheme are taken from the first). Percent-encoding is decoded; an empty path means vhost
+     * {@code /}.
+     *
+     * @param uris one or more comma-separated URIs
+     * @return this builder
+     * @throws IllegalArgumentException naming the malformed URI (without its password)
+     */
+    public Builder uri(String uris) {
+      Objects.requireNonNull(uris, "uris");
+      List<Address> parsed = new ArrayList<>();
+      boolean first = true;
+      for (String raw : uris.split(",")) {
+        String s = raw.trim();
+        if (s.isEmpty()) {
+          continue;
+        }
+        URI u;
+        try {
+          u = new URI(s);
+        } catch (URISyntaxException e) {
+          throw new IllegalArgumentException("malformed AMQP URI '" + redact(s) + "'", e);
+        }
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
+          throw new IllegalArgumentException(
+              "AMQP URI '" + redact(s) + "' must start with amqp:// or amqps://");
+        }
+        boolean secure = scheme.equals("amqps");
+        if (u.getHost() == null) {
+          throw new IllegalArgumentException("AMQP URI '" + redact(s) + "' has no host");
+        }
+        int port = u.getPort() > 0 ? u.getPort() : secure ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+        parsed.add(new Address(u.getHost(), port));
+        if (first) {
+          first = false;
+          tls = secure;
+          String userInfo = u.getRawUserInfo();
+          if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            username = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            if (colon >= 0) {
+              password = decode(userInfo.substring(colon + 1));
+            }
+          }
+          String path = u.getRawPath();
+          virtualHost =
+              path == null || path.isEmpty() || path.equals("/") ? "/" : decode(path.substring(1));
+        }
+      }
+      if (parsed.isEmpty()) {
+        throw new IllegalArgumentException("no AMQP URI given");
+      }
+      addresses = parsed;
+      return this;
+    }
+
+    private static String decode(String s) {
+      return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    private static String redact(String uri) {
+      return LogSafe.escape(uri.replaceFirst("(://[^:/@]*):[^@/]*@", "$1:****@"));
+    }
+
+    /**
+     * Sets the broker addresses. Default: {@code localhost:5672}.
+     *
+     * @param addresses one or more addresses, tried in order
+     * @return this builder
+     */
+    public Builder addresses(List<Address> addresses) {
+      if (addresses.isEmpty()) {
+        throw new IllegalArgumentException("at least one broker address is required");
+      }
+      this.addresses = new ArrayList<>(addresses);
+      return this;
+    }
+
+    /**
+     * Sets one broker address. Default: {@code localhost:5672}.
+     *
+     * @param host the host
+     * @param port the port, 1 to 65535
+     * @return this builder
+     */
+    public Builder address(String host, int port) {
+      return addresses(List.of(new Address(host, port)));
+    }
+
+    /**
+     * Sets the virtual host. Default: {@code /}.
+     *
+     * @param virtualHost the vhost
+     * @return this builder
+     */
+    public Builder virtualHost(String virtualHost) {
+      this.virtualHost = Objects.requireNonNull(virtualHost, "virtualHost");
+      return this;
+    }
+
+    /**
+     * Sets the credentials. Default: guest/guest.
+     *
+     * @param username the user
+     * @param password the password; never logged
+     * @return this builder
+     */
+    public Builder credentials(String username, String password) {
+      this.username = Objects.requireNonNull(username, "username");
+      this.password = Objects.requireNonNull(password, "password");
+      return this;
+    }
+
+    /**
+     * Turns TLS on or off. Default: off, or as the URI's scheme says. With TLS on and no {@link
+     * #sslContext(SSLContext)}, the JVM's default trust store decides which certificates are
+     * trusted, and host names are verified.
+     *
+     * @param tls true for AMQPS
+     * @return this builder
+     */
+    public Builder tls(boolean tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /**
+     * Sets the TLS context (trust store, client certificate) and turns TLS on. Default: the JVM's.
+     *
+     * @param sslContext the context
+     * @return this builder
+     */
+    public Builder sslContext(SSLContext sslContext) {
+      this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Turns host name verification of the broker's certificate on or off. Default: on. Turn it off
+     * only for tests.
+     *
+     * @param verify false to accept a certificate issued for another name
+     * @return this builder
+     */
+    public Builder hostnameVerification(boolean verify) {
+      this.hostnameVerification = verify;
+      return this;
+    }
+
+    /**
+     * Sets the exchange. Default: {@value BloodbankOptions#DEFAULT_EXCHANGE}.
+     *
+     * @param exchange a topic exchange name, not blank
+     * @return this builder
+     */
+    public Builder exchange(String exchange) {
+      this.exchange = Config.notBlank("exchange", exchange);
+      return this;
+    }
+
+    /**
+     * Sets the service name. Default: {@value BloodbankOptions#DEFAULT_SERVICE_NAME}.
+     *
+     * @param serviceName not blank
+     * @return this builder
+     */
+    public Builder serviceName(String serviceName) {
+      this.serviceName = Config.notBlank("serviceName", serviceName);
+      return this;
+    }
+
+    /**
+     * Sets the heartbeat. Default: 20 s. Zero turns heartbeats off (not recommended).
+     *
+     * @param heartbeat 0 to 65535 s
+     * @return this builder
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      Config.notNegative("heartbeat", heartbeat);
+      if (heartbeat.getSeconds() > 65535) {
+        throw new IllegalArgumentException(
+            "heartbeat must be at most 65535 s, was " + heartbeat.getSeconds() + " s");
+      }
+      this.heartbeat = heartbeat;
+      return this;
+    }
+
+    /**
+     * Sets the connect and handshake timeout. Default: 10 s.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder connectionTimeout(Duration timeout) {
+      this.connectionTimeout = Config.positive("connectionTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the pause between recovery attempts after a lost connection. Default: 2 s.
+     *
+     * @param interval positive
+     * @return this builder
+     */
+    public Builder recoveryInterval(Duration interval) {
+      this.recoveryInterval = Config.positive("recoveryInterval", interval);
+      return this;
+    }
+
+    /**
+     * Sets the limits for decoding received events. Default: {@link DecodeLimits#defaults()}.
+     *
+     * @param limits the limits
+     * @return this builder
+     */
+    public Builder decodeLimits(DecodeLimits limits) {
+      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
+    public BloodbankOptions build() {
+      return new BloodbankOptions(this);
+    }
+  }
+}

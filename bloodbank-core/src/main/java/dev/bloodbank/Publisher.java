@@ -1,0 +1,71 @@
+package dev.bloodbank;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Publishes events to the bus's topic exchange, with the event type as routing key.
+ *
+ * <p>Each event is sent as a persistent AMQP message whose {@code message_id} is the event id,
+ * {@code content_type} is {@code application/json}, {@code timestamp} is the event's, and whose
+ * headers carry the correlation ids. Every publish is confirmed by the broker.
+ *
+ * <p>The returned future always completes: with the envelope once the broker confirmed it, or
+ * exceptionally with {@link PublishException} (nacked, timed out, connection lost, closed — after
+ * the configured retries), {@link UnroutableEventException} (mandatory publishing, no queue bound),
+ * {@link EventTooLargeException}, or another {@link BloodbankException} (e.g. the payload cannot be
+ * serialized or fails schema validation); nothing is sent in the last two cases. Futures complete
+ * on a Bloodbank callback thread, never on the connection's I/O thread.
+ *
+ * <p>Thread-safe: share one publisher among any number of threads. Obtain one from {@link
+ * Bloodbank#publisher()}.
+ */
+public interface Publisher extends AutoCloseable {
+
+  /**
+   * Publishes an event.
+   *
+   * <p>Blocks only while {@link PublisherOptions#maxInFlight()} events await confirms, and then
+   * at most {@link PublisherOptions#confirmTimeout()}; the future then fails with {@link
+   * PublishException.Kind#TIMED_OUT}.
+   *
+   * @param envelope the event
+   * @param <T> the payload type
+   * @return a future completed with the same envelope once the broker confirmed it
+   */
+  <T> CompletableFuture<EventEnvelope<T>> publish(EventEnvelope<T> envelope);
+
+  /**
+   * Publishes a new event of this type and payload, with a random id, the current time and this
+   * service as source.
+   *
+   * @param eventType the event type, also the routing key
+   * @param payload the payload
+   * @param <T> the payload type
+   * @return a future completed with the envelope that was sent
+   */
+  <T> CompletableFuture<EventEnvelope<T>> publish(String eventType, T payload);
+
+  /**
+   * Publishes an event and waits for the outcome.
+   *
+   * @param envelope the event
+   * @param <T> the payload type
+   * @return the envelope, once confirmed
+   * @throws BloodbankException the failure the future would have completed with
+   */
+  <T> EventEnvelope<T> publishAndWait(EventEnvelope<T> envelope);
+
+  /**
+   * Returns the options this publisher was made with.
+   *
+   * @return the options
+   */
+  PublisherOptions options();
+
+  /**
+   * Stops accepting events, waits up to the confirm timeout for events in flight, fails the rest
+   * with {@link PublishException.Kind#CLOSED}, and closes the channels. Idempotent.
+   */
+  @Override
+  void close();
+}

@@ -1,0 +1,301 @@
+package dev.bloodbank;
+
+import java.time.Duration;
+
+/**
+ * How a {@link Publisher} sends: confirm timeout, retries, window, size limit.
+ *
+ * <p>Immutable and thread-safe. Build with {@link #builder()}, take {@link #defaults()}, or change
+ * a copy with {@link #mutate()}.
+ */
+public final class PublisherOptions {
+  /** Default time to wait for the broker's confirm of one attempt: 10 s. */
+  public static final Duration DEFAULT_CONFIRM_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default number of attempts for a transient failure (nack, timeout, lost connection): 3. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+  /** Default delay before the first retry: 100 ms, doubling each retry. */
+  public static final Duration DEFAULT_BACKOFF_BASE = Duration.ofMillis(100);
+
+  /** Default longest delay between retries: 5 s. */
+  public static final Duration DEFAULT_BACKOFF_CAP = Duration.ofSeconds(5);
+
+  /** Default largest encoded event: 8 MiB (RabbitMQ 4 refuses messages over 16 MiB by default). */
+  public static final int DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024;
+
+  /** Default number of events sent but not yet confirmed, across all channels: 1,000. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
+
+  /** Default number of channels the publisher spreads its sends over: 2. */
+  public static final int DEFAULT_CHANNELS = 2;
+
+  private static final PublisherOptions DEFAULTS = builder().build();
+
+  private final Duration confirmTimeout;
+  private final int maxAttempts;
+  private final Duration backoffBase;
+  private final Duration backoffCap;
+  private final int maxEventBytes;
+  private final int maxInFlight;
+  private final int channels;
+  private final boolean mandatory;
+
+  private PublisherOptions(Builder b) {
+    this.confirmTimeout = b.confirmTimeout;
+    this.maxAttempts = b.maxAttempts;
+    this.backoffBase = b.backoffBase;
+    this.backoffCap = b.backoffCap;
+    this.maxEventBytes = b.maxEventBytes;
+    this.maxInFlight = b.maxInFlight;
+    this.channels = b.channels;
+    this.mandatory = b.mandatory;
+  }
+
+  /**
+   * Returns the defaults.
+   *
+   * @return the defaults
+   */
+  public static PublisherOptions defaults() {
+    return DEFAULTS;
+  }
+
+  /**
+   * Returns a builder starting from the defaults.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding these options.
+   *
+   * @return a new builder
+   */
+  public Builder mutate() {
+    Builder b = new Builder();
+    b.confirmTimeout = confirmTimeout;
+    b.maxAttempts = maxAttempts;
+    b.backoffBase = backoffBase;
+    b.backoffCap = backoffCap;
+    b.maxEventBytes = maxEventBytes;
+    b.maxInFlight = maxInFlight;
+    b.channels = channels;
+    b.mandatory = mandatory;
+    return b;
+  }
+
+  /**
+   * Returns how long one attempt waits for the broker's confirm.
+   *
+   * @return the timeout
+   */
+  public Duration confirmTimeout() {
+    return confirmTimeout;
+  }
+
+  /**
+   * Returns how many times a transient failure is tried in all.
+   *
+   * @return 1 or more
+   */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /**
+   * Returns the delay before the first retry.
+   *
+   * @return the delay
+   */
+  public Duration backoffBase() {
+    return backoffBase;
+  }
+
+  /**
+   * Returns the longest delay between retries.
+   *
+   * @return the cap
+   */
+  public Duration backoffCap() {
+    return backoffCap;
+  }
+
+  /**
+   * Returns the largest encoded event accepted.
+   *
+   * @return bytes
+   */
+  public int maxEventBytes() {
+    return maxEventBytes;
+  }
+
+  /**
+   * Returns how many events may await confirms at once.
+   *
+   * @return the window
+   */
+  public int maxInFlight() {
+    return maxInFlight;
+  }
+
+  /**
+   * Returns how many channels the publisher uses.
+   *
+   * @return 1 or more
+   */
+  public int channels() {
+    return channels;
+  }
+
+  /**
+   * Returns whether events are published with the mandatory flag.
+   *
+   * @return true if an event no queue is bound for fails with {@link UnroutableEventException}
+   */
+  public boolean mandatory() {
+    return mandatory;
+  }
+
+  @Override
+  public String toString() {
+    return "PublisherOptions{confirmTimeout="
+        + confirmTimeout
+        + ", maxAttempts="
+        + maxAttempts
+        + ", backoffBase="
+        + backoffBase
+        + ", backoffCap="
+        + backoffCap
+        + ", maxEventBytes="
+        + maxEventBytes
+        + ", maxInFlight="
+        + maxInFlight
+        + ", channels="
+        + channels
+        + ", mandatory="
+        + mandatory
+        + "}";
+  }
+
+  /** Builds {@link PublisherOptions}. Not thread-safe. */
+  public static final class Builder {
+    private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration backoffBase = DEFAULT_BACKOFF_BASE;
+    private Duration backoffCap = DEFAULT_BACKOFF_CAP;
+    private int maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private int channels = DEFAULT_CHANNELS;
+    private boolean mandatory;
+
+    private Builder() {}
+
+    /**
+     * Sets how long one attempt waits for the broker's confirm. Default: 10 s. A caller also
+     * waits at most this long for room in the window ({@link #maxInFlight(int)}).
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder confirmTimeout(Duration timeout) {
+      this.confirmTimeout = Config.positive("confirmTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets how many times a nacked, timed-out or connection-lost publish is tried in all. Default:
+     * 3.
+     *
+     * @param attempts 1 to 100
+     * @return this builder
+     */
+    public Builder maxAttempts(int attempts) {
+      this.maxAttempts = Config.inRange("maxAttempts", attempts, 1, 100);
+      return this;
+    }
+
+    /**
+     * Sets the exponential backoff between attempts: {@code base * 2^(retry-1)}, at most {@code
+     * cap}, with up to 20% random jitter. Default: 100 ms, 5 s.
+     *
+     * @param base positive
+     * @param cap at least {@code base}
+     * @return this builder
+     */
+    public Builder backoff(Duration base, Duration cap) {
+      Config.positive("backoff base", base);
+      Config.positive("backoff cap", cap);
+      if (cap.compareTo(base) < 0) {
+        throw new IllegalArgumentException(
+            "backoff cap must be at least the base " + base + ", was " + cap);
+      }
+      this.backoffBase = base;
+      this.backoffCap = cap;
+      return this;
+    }
+
+    /**
+     * Sets the largest encoded event; larger ones fail with {@link EventTooLargeException} before
+     * anything is sent. Default: 8 MiB.
+     *
+     * @param bytes 1 to 128 MiB
+     * @return this builder
+     */
+    public Builder maxEventBytes(int bytes) {
+      this.maxEventBytes = Config.inRange("maxEventBytes", bytes, 1, 128 * 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * Sets how many events may await confirms at once; a publish waits for room, up to the confirm
+     * timeout. Default: 1,000.
+     *
+     * @param window 1 to 100,000
+     * @return this builder
+     */
+    public Builder maxInFlight(int window) {
+      this.maxInFlight = Config.inRange("maxInFlight", window, 1, 100_000);
+      return this;
+    }
+
+    /**
+     * Sets how many channels the publisher spreads its sends over. Default: 2.
+     *
+     * @param channels 1 to 64
+     * @return this builder
+     */
+    public Builder channels(int channels) {
+      this.channels = Config.inRange("channels", channels, 1, 64);
+      return this;
+    }
+
+    /**
+     * Publishes with the mandatory flag, so that an event no queue is bound for fails with {@link
+     * UnroutableEventException}. Default: off, as in the Python services: an event nobody
+     * subscribes to yet is not an error.
+     *
+     * @param mandatory true to fail unroutable events
+     * @return this builder
+     */
+    public Builder mandatory(boolean mandatory) {
+      this.mandatory = mandatory;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
+    public PublisherOptions build() {
+      if (backoffCap.compareTo(backoffBase) < 0) {
+        throw new IllegalArgumentException("backoff cap must be at least the base");
+      }
+      return new PublisherOptions(this);
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package dev.bloodbank;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Gives each integration test its own exchange, service name and queues on the real RabbitMQ at
+ * localhost:5672, and deletes them afterwards, so tests run in any order.
+ *
+ * <p>When the broker is unreachable the test fails if {@code CI} is set, and is skipped otherwise.
+ * Inject a {@link Broker} parameter.
+ */
+public final class BrokerExtension
+    implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(BrokerExtension.class);
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws Exception {
+    requireService("RabbitMQ", "127.0.0.1", 5672);
+    context.getStore(NS).put("broker", new Broker());
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    Broker b = context.getStore(NS).remove("broker", Broker.class);
+    if (b != null) {
+      b.cleanUp();
+    }
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+    return p.getParameter().getType() == Broker.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext p, ExtensionContext e) {
+    return e.getStore(NS).get("broker", Broker.class);
+  }
+
+  /** Fails under CI, skips otherwise, when a service is not listening. */
+  public static void requireService(String name, String host, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 2000);
+    } catch (IOException e) {
+      String msg = name + " is not reachable at " + host + ":" + port + " (" + e.getMessage() + ")";
+      if (System.getenv("CI") != null) {
+        throw new AssertionError(msg + "; integration tests need it when CI is set");
+      }
+      Assumptions.abort(msg);
+    }
+  }
+
+  /** One test's broker resources. Not thread-safe except where noted. */
+  public static final class Broker {
+    private final String id = UUID.randomUUID().toString().substring(0, 8);
+    private final List<Bloodbank> buses = new CopyOnWriteArrayList<>();
+    private final List<String> queues = new CopyOnWriteArrayList<>();
+    private final Connection raw;
+    private final Channel rawChannel;
+
+    Broker() throws Exception {
+      ConnectionFactory f = new ConnectionFactory();
+      f.setHost("127.0.0.1");
+      f.setAutomaticRecoveryEnabled(false);
+      raw = f.newConnection("test-raw-" + id);
+      rawChannel = raw.createChannel();
+      rawChannel.exchangeDeclare(exchange(), "topic", true);
+    }
+
+    /** The test's own exchange. */
+    public String exchange() {
+      return "bloodbank.test." + id;
+    }
+
+    /** The test's own service name, the prefix of its default queue names. */
+    public String serviceName() {
+      return "test-" + id;
+    }
+
+    /** Options for this test's exchange and service, with quick recovery. */
+    public BloodbankOptions.Builder options() {
+      return BloodbankOptions.builder()
+          .exchange(exchange())
+          .serviceName(serviceName())
+          .recoveryInterval(Duration.ofMillis(500));
+    }
+
+    /** Connects a bus with {@link #options()}; closed after the test. */
+    public Bloodbank connect() {
+      return connect(UnaryOperator.identity());
+    }
+
+    /** Connects a bus with changed options; closed after the test. */
+    public Bloodbank connect(UnaryOperator<BloodbankOptions.Builder> change) {
+      Bloodbank bus = Bloodbank.connect(change.apply(options()).build());
+      buses.add(bus);
+      return bus;
+    }
+
+    /** A unique queue name for this test, deleted afterwards with its retry and DLQ queues. */
+    public String queueName(String suffix) {
+      String name = serviceName() + "-" + suffix;
+      track(name);
+      return name;
+    }
+
+    /** Deletes this queue (and its .dlq and retry queues) after the test. */
+    public void track(String queue) {
+      queues.add(queue);
+    }
+
+    /** Tracks a subscriber's queues (main, dead-letter, retry) for deletion. */
+    public Subscriber track(Subscriber s) {
+      track(s.queueName());
+      for (Duration d : s.options().retryDelays()) {
+        queues.add(s.queueName() + ".retry." + d.toMillis());
+      }
+      return s;
+    }
+
+    /** A raw channel, outside the SDK, for setting up and observing. */
+    public Channel raw() {
+      return rawChannel;
+    }
+
+    /** Declares a raw queue bound to the test exchange with these patterns. */
+    public String rawQueue(String... patterns) throws IOException {
+      String q = queueName("raw-" + UUID.randomUUID().toString().substring(0, 6));
+      rawChannel.queueDeclare(q, true, false, false, null);
+      for (String p : patterns) {
+        rawChannel.queueBind(q, exchange(), p);
+      }
+      return q;
+    }
+
+    /** Fetches up to {@code max} messages from a queue, waiting at most {@code wait} for them. */
+    public List<GetResponse> drain(String queue, int max, Duration wait) throws Exception {
+      List<GetResponse> out = new ArrayList<>();
+      long deadline = System.nanoTime() + wait.toNanos();
+      while (out.size() < max && System.nanoTime() < deadline) {
+        GetResponse r = rawChannel.basicGet(queue, true);
+        if (r == null) {
+          Thread.sleep(20);
+        } else {
+          out.add(r);
+        }
+      }
+      return out;
+    }
+
+    /** Number of ready messages in a queue. */
+    public long messageCount(String queue) throws IOException {
+      return rawChannel.messageCount(queue);
+    }
+
+    void cleanUp() {
+      for (Bloodbank b : buses) {
+        try {
+          b.close();
+        } catch (RuntimeException e) {
+          // best effort
+        }
+      }
+      try {
+        if (raw.isOpen()) {
+          for (String q : queues) {
+            for (String name : List.of(q, q + ".dlq")) {
+              deleteQuietly(name);
+            }
+          }
+          deleteExchangeQuietly();
+        }
+        raw.close();
+      } catch (Exception e) {
+        // best effort
+      }
+    }
+
+    private void deleteQuietly(String queue) {
+      try (Channel ch = raw.createChannel()) {
+        ch.queueDelete(queue);
+      } catch (Exception e) {
+        // absent
+      }
+    }
+
+    private void deleteExchangeQuietly() {
+      try (Channel ch = raw.createChannel()) {
+        ch.exchangeDelete(exchange());
+      } catch (Exception e) {
+        // absent
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.bloodbank.examples;
+
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.BloodbankOptions;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.EventIds;
+import dev.bloodbank.Publisher;
+import dev.bloodbank.Subscriber;
+import dev.bloodbank.SubscriberOptions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Publishes a few events and shows a subscriber on a wildcard pattern receiving them.
+ *
+ * <p>Run it with {@code ./mvnw -q -pl examples -am install -DskipTests && ./mvnw -q -pl examples
+ * exec:java}; it connects as {@code RABBIT_URL} says, or to localhost:5672 as guest.
+ */
+public final class Quickstart {
+  /** A payload: any Jackson-mappable class or record. */
+  public record TranscriptUpload(String meetingId, String title, double durationSeconds) {}
+
+  private Quickstart() {}
+
+  /**
+   * Runs the quickstart.
+   *
+   * @param args ignored
+   * @throws InterruptedException if interrupted while waiting for the events
+   */
+  public static void main(String[] args) throws InterruptedException {
+    BloodbankOptions options =
+        BloodbankOptions.fromEnvironment().mutate().serviceName("quickstart").build();
+    System.out.println("Bloodbank quickstart: RabbitMQ at " + options.addresses());
+
+    // [quickstart]
+    try (Bloodbank bus = Bloodbank.connect(options)) {
+      List<String> meetings = List.of("m-1", "m-2", "m-3");
+      CountDownLatch received = new CountDownLatch(meetings.size());
+
+      // A subscriber on a wildcard: every fireflies.transcript.* event.
+      SubscriberOptions wildcard =
+          SubscriberOptions.builder("fireflies.transcript.*").queueName("quickstart-demo").build();
+      try (Subscriber subscriber =
+          bus.subscribe(
+              wildcard,
+              TranscriptUpload.class,
+              event -> {
+                System.out.printf(
+                    "received %s %s: %s%n",
+                    event.eventType(), event.eventId(), event.payload().title());
+                received.countDown();
+              })) {
+
+        Publisher publisher = bus.publisher();
+        for (String meeting : meetings) {
+          // Deterministic ids: publishing the same upload twice yields the same event id.
+          EventEnvelope<TranscriptUpload> event =
+              EventEnvelope.builder(
+                      "fireflies.transcript.upload",
+                      new TranscriptUpload(meeting, "Weekly sync " + meeting, 1800))
+                  .withEventId(
+                      EventIds.deterministic(
+                          "fireflies.transcript.upload", Map.of("meeting_id", meeting)))
+                  .build();
+          publisher.publish(event).join(); // completes once the broker confirmed it
+          System.out.println("published " + event.eventId());
+        }
+
+        if (!received.await(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException(
+              "subscriber did not receive all events: " + subscriber.health());
+        }
+      }
+    }
+    // [quickstart]
+    System.out.println("done");
+  }
+}
