@@ -281,7 +281,13 @@ final class AmqpSubscriber<T> implements Subscriber {
     String target = retryQueue(delay);
     Map<String, Object> headers =
         failureHeaders(
-            delivery, props, failed, null, error.getClass().getName(), describeMessage(error), null);
+            delivery,
+            props,
+            failed,
+            null,
+            error.getClass().getName(),
+            describeMessage(error),
+            null);
     LOG.debug(
         "event {} failed attempt {} of {} in queue '{}'; retrying in {} ms",
         props.getMessageId(),
@@ -354,8 +360,8 @@ final class AmqpSubscriber<T> implements Subscriber {
 
   /**
    * Republishes a copy with confirms, then acknowledges the original, so the message is in exactly
-   * one queue at any time; if the copy cannot be confirmed the original is rejected, which the
-   * main queue's dead-letter settings route to the dead-letter queue.
+   * one queue at any time; if the copy cannot be confirmed the original is rejected, which the main
+   * queue's dead-letter settings route to the dead-letter queue.
    */
   private void forward(
       Envelope delivery,

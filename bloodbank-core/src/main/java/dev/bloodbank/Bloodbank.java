@@ -85,8 +85,8 @@ public final class Bloodbank implements AutoCloseable {
    *
    * @param options where and how to connect
    * @return the connected bus
-   * @throws ConnectionException if the broker cannot be reached, refuses the credentials or the
-   *     TLS handshake fails; the message names the addresses and user, never the password
+   * @throws ConnectionException if the broker cannot be reached, refuses the credentials or the TLS
+   *     handshake fails; the message names the addresses and user, never the password
    * @throws BloodbankException if the exchange exists with another type
    */
   public static Bloodbank connect(BloodbankOptions options) {
@@ -202,14 +202,13 @@ public final class Bloodbank implements AutoCloseable {
    * @param handler the handler
    * @return the running subscriber
    */
-  public Subscriber subscribe(
-      SubscriberOptions subscriberOptions, EventHandler<JsonNode> handler) {
+  public Subscriber subscribe(SubscriberOptions subscriberOptions, EventHandler<JsonNode> handler) {
     return subscribe(subscriberOptions, JsonNode.class, handler);
   }
 
   /**
-   * Returns whether the bus is open (not closed by {@link #close()}); it may still be recovering
-   * a lost connection.
+   * Returns whether the bus is open (not closed by {@link #close()}); it may still be recovering a
+   * lost connection.
    *
    * @return true until closed
    */

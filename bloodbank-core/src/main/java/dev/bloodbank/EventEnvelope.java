@@ -23,8 +23,9 @@ import org.jspecify.annotations.Nullable;
  *  "correlation_ids": ["..."], "agent_context": null, "payload": {...}}
  * }</pre>
  *
- * <p>The payload is any Jackson-mappable object, or a {@link com.fasterxml.jackson.databind.JsonNode}
- * for untyped access. Immutable and thread-safe when the payload is.
+ * <p>The payload is any Jackson-mappable object, or a {@link
+ * com.fasterxml.jackson.databind.JsonNode} for untyped access. Immutable and thread-safe when the
+ * payload is.
  *
  * @param <T> the payload type
  */
@@ -100,8 +101,8 @@ public final class EventEnvelope<T> {
 
   /**
    * Checks that a string can be an event type: dot-separated words of letters, digits, {@code _}
-   * and {@code -}, at most {@value #MAX_EVENT_TYPE_BYTES} UTF-8 bytes. Wildcards ({@code *},
-   * {@code #}) belong in subscription patterns, not in event types.
+   * and {@code -}, at most {@value #MAX_EVENT_TYPE_BYTES} UTF-8 bytes. Wildcards ({@code *}, {@code
+   * #}) belong in subscription patterns, not in event types.
    *
    * @param eventType the candidate
    * @return the same string
@@ -279,8 +280,8 @@ public final class EventEnvelope<T> {
     private Builder() {}
 
     /**
-     * Sets the event id. Default: a random (version 4) UUID; see {@link EventIds} for
-     * deterministic ones.
+     * Sets the event id. Default: a random (version 4) UUID; see {@link EventIds} for deterministic
+     * ones.
      *
      * @param eventId the id
      * @return this builder

@@ -7,8 +7,8 @@ final class LogSafe {
   private LogSafe() {}
 
   /**
-   * Escapes CR, LF and other control characters (so one event stays one log line) and cuts the
-   * text at 200 characters.
+   * Escapes CR, LF and other control characters (so one event stays one log line) and cuts the text
+   * at 200 characters.
    */
   static String escape(String s) {
     StringBuilder out = new StringBuilder(Math.min(s.length(), MAX) + 8);

@@ -6,9 +6,9 @@ import org.jspecify.annotations.Nullable;
  * A publish that the broker did not confirm.
  *
  * <p>{@link #kind()} tells why. {@link Kind#NACKED}, {@link Kind#TIMED_OUT} and {@link
- * Kind#CONNECTION_LOST} are transient: the publisher retries them itself and reports this
- * exception only once its attempts are used up. A timed-out or lost publish may still have reached
- * the broker; consumers drop the duplicate by event id.
+ * Kind#CONNECTION_LOST} are transient: the publisher retries them itself and reports this exception
+ * only once its attempts are used up. A timed-out or lost publish may still have reached the
+ * broker; consumers drop the duplicate by event id.
  */
 public final class PublishException extends BloodbankException {
   private static final long serialVersionUID = 1L;

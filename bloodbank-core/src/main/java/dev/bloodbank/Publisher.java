@@ -24,8 +24,8 @@ public interface Publisher extends AutoCloseable {
   /**
    * Publishes an event.
    *
-   * <p>Blocks only while {@link PublisherOptions#maxInFlight()} events await confirms, and then
-   * at most {@link PublisherOptions#confirmTimeout()}; the future then fails with {@link
+   * <p>Blocks only while {@link PublisherOptions#maxInFlight()} events await confirms, and then at
+   * most {@link PublisherOptions#confirmTimeout()}; the future then fails with {@link
    * PublishException.Kind#TIMED_OUT}.
    *
    * @param envelope the event

@@ -195,8 +195,8 @@ public final class PublisherOptions {
     private Builder() {}
 
     /**
-     * Sets how long one attempt waits for the broker's confirm. Default: 10 s. A caller also
-     * waits at most this long for room in the window ({@link #maxInFlight(int)}).
+     * Sets how long one attempt waits for the broker's confirm. Default: 10 s. A caller also waits
+     * at most this long for room in the window ({@link #maxInFlight(int)}).
      *
      * @param timeout positive
      * @return this builder

@@ -67,8 +67,8 @@ public final class SubscriberOptions {
   /**
    * Returns a builder for a subscription to these routing-key patterns.
    *
-   * @param patterns one or more topic patterns: words separated by dots, {@code *} for exactly
-   *     one word, {@code #} for zero or more (e.g. {@code fireflies.#}, {@code *.transcript.*})
+   * @param patterns one or more topic patterns: words separated by dots, {@code *} for exactly one
+   *     word, {@code #} for zero or more (e.g. {@code fireflies.#}, {@code *.transcript.*})
    * @return a new builder
    */
   public static Builder builder(String... patterns) {
@@ -289,7 +289,9 @@ public final class SubscriberOptions {
       }
       if (queueName.startsWith("amq.")) {
         throw new IllegalArgumentException(
-            "queueName '" + LogSafe.escape(queueName) + "' must not start with the reserved 'amq.'");
+            "queueName '"
+                + LogSafe.escape(queueName)
+                + "' must not start with the reserved 'amq.'");
       }
       this.queueName = queueName;
       return this;

@@ -50,8 +50,10 @@ class PublishSubscribeIT {
     p.publish("other.transcript.ready", new Upload("m3", 3)).get(10, TimeUnit.SECONDS);
 
     assertThat(exact.poll(10, TimeUnit.SECONDS).payload()).isEqualTo(new Upload("m1", 1));
-    assertThat(payloads(star, 2)).containsExactlyInAnyOrder(new Upload("m1", 1), new Upload("m3", 3));
-    assertThat(payloads(hash, 2)).containsExactlyInAnyOrder(new Upload("m1", 1), new Upload("m2", 2));
+    assertThat(payloads(star, 2))
+        .containsExactlyInAnyOrder(new Upload("m1", 1), new Upload("m3", 3));
+    assertThat(payloads(hash, 2))
+        .containsExactlyInAnyOrder(new Upload("m1", 1), new Upload("m2", 2));
     Thread.sleep(300);
     assertThat(exact).isEmpty();
     assertThat(star).isEmpty();
@@ -91,10 +93,17 @@ class PublishSubscribeIT {
     BlockingQueue<EventEnvelope<JsonNode>> a = new LinkedBlockingQueue<>();
     BlockingQueue<EventEnvelope<JsonNode>> b = new LinkedBlockingQueue<>();
     broker.track(
-        bus.subscribe(SubscriberOptions.builder("agent.#").queueName(broker.serviceName() + "-a").build(), a::add));
+        bus.subscribe(
+            SubscriberOptions.builder("agent.#").queueName(broker.serviceName() + "-a").build(),
+            a::add));
     broker.track(
-        bus.subscribe(SubscriberOptions.builder("agent.#").queueName(broker.serviceName() + "-b").build(), b::add));
-    EventEnvelope<Upload> e = bus.publisher().publish("agent.thread.prompt", new Upload("x", 1)).get(10, TimeUnit.SECONDS);
+        bus.subscribe(
+            SubscriberOptions.builder("agent.#").queueName(broker.serviceName() + "-b").build(),
+            b::add));
+    EventEnvelope<Upload> e =
+        bus.publisher()
+            .publish("agent.thread.prompt", new Upload("x", 1))
+            .get(10, TimeUnit.SECONDS);
     assertThat(a.poll(10, TimeUnit.SECONDS).eventId()).isEqualTo(e.eventId());
     assertThat(b.poll(10, TimeUnit.SECONDS).eventId()).isEqualTo(e.eventId());
   }
@@ -103,7 +112,8 @@ class PublishSubscribeIT {
   void unroutableMandatoryPublishFailsNamingExchangeAndKey(BrokerExtension.Broker broker) {
     Bloodbank bus = broker.connect();
     Publisher p = bus.publisher(PublisherOptions.builder().mandatory(true).build());
-    CompletableFuture<EventEnvelope<Upload>> f = p.publish("nobody.listens.here", new Upload("x", 1));
+    CompletableFuture<EventEnvelope<Upload>> f =
+        p.publish("nobody.listens.here", new Upload("x", 1));
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
         .hasCauseInstanceOf(UnroutableEventException.class)
         .cause()
@@ -133,7 +143,8 @@ class PublishSubscribeIT {
                   handled.add(e.payload().n());
                 }));
     Publisher p = bus.publisher();
-    EventEnvelope<Upload> poison = p.publish("work.item", new Upload("p", 0)).get(10, TimeUnit.SECONDS);
+    EventEnvelope<Upload> poison =
+        p.publish("work.item", new Upload("p", 0)).get(10, TimeUnit.SECONDS);
     for (int i = 1; i <= 5; i++) {
       p.publish("work.item", new Upload("ok", i)).get(10, TimeUnit.SECONDS);
     }
@@ -141,12 +152,14 @@ class PublishSubscribeIT {
     assertThat(dead).hasSize(1);
     Map<String, Object> h = dead.get(0).getProps().getHeaders();
     assertThat(dead.get(0).getProps().getMessageId()).isEqualTo(poison.eventId().toString());
-    assertThat(h.get(FailureHeaders.ERROR_CLASS).toString()).isEqualTo(IllegalStateException.class.getName());
+    assertThat(h.get(FailureHeaders.ERROR_CLASS).toString())
+        .isEqualTo(IllegalStateException.class.getName());
     assertThat(h.get(FailureHeaders.ERROR_MESSAGE).toString()).isEqualTo("poison\\nline two");
     assertThat(((Number) h.get(FailureHeaders.ATTEMPTS)).intValue()).isEqualTo(3);
     assertThat(h.get(FailureHeaders.ORIGINAL_EXCHANGE).toString()).isEqualTo(broker.exchange());
     assertThat(h.get(FailureHeaders.ORIGINAL_ROUTING_KEY).toString()).isEqualTo("work.item");
-    assertThat(h.get(FailureHeaders.REASON).toString()).isEqualTo(FailureHeaders.REASON_HANDLER_FAILED);
+    assertThat(h.get(FailureHeaders.REASON).toString())
+        .isEqualTo(FailureHeaders.REASON_HANDLER_FAILED);
     assertThat(h).containsKey(FailureHeaders.FIRST_FAILURE);
     assertThat(poisonAttempts).hasValue(3);
     waitUntil(() -> handled.size() == 5);
@@ -156,18 +169,43 @@ class PublishSubscribeIT {
   }
 
   @Test
-  void malformedMessageGoesStraightToDeadLetterQueue(BrokerExtension.Broker broker) throws Exception {
+  void malformedMessageGoesStraightToDeadLetterQueue(BrokerExtension.Broker broker)
+      throws Exception {
     Bloodbank bus = broker.connect();
     List<EventEnvelope<JsonNode>> seen = new CopyOnWriteArrayList<>();
-    Subscriber s = broker.track(bus.subscribe(SubscriberOptions.builder("bad.#").build(), seen::add));
-    AMQP.BasicProperties json = new AMQP.BasicProperties.Builder().contentType("application/json").messageId("m-1").build();
-    broker.raw().basicPublish(broker.exchange(), "bad.syntax", json, "{\"event_id\": ".getBytes(StandardCharsets.UTF_8));
+    Subscriber s =
+        broker.track(bus.subscribe(SubscriberOptions.builder("bad.#").build(), seen::add));
+    AMQP.BasicProperties json =
+        new AMQP.BasicProperties.Builder().contentType("application/json").messageId("m-1").build();
+    broker
+        .raw()
+        .basicPublish(
+            broker.exchange(),
+            "bad.syntax",
+            json,
+            "{\"event_id\": ".getBytes(StandardCharsets.UTF_8));
     StringBuilder deep = new StringBuilder();
     for (int i = 0; i < 10_000; i++) deep.append('[');
-    broker.raw().basicPublish(broker.exchange(), "bad.deep", json, deep.toString().getBytes(StandardCharsets.UTF_8));
-    broker.raw().basicPublish(broker.exchange(), "bad.utf8", json, new byte[] {'{', '"', (byte) 0xC3, 0x28, '"', ':', '1', '}'});
-    broker.raw().basicPublish(broker.exchange(), "bad.type", json, "{\"event_id\": 5}".getBytes(StandardCharsets.UTF_8));
-    EventEnvelope<Upload> good = bus.publisher().publish("bad.not.really", new Upload("ok", 1)).get(10, TimeUnit.SECONDS);
+    broker
+        .raw()
+        .basicPublish(
+            broker.exchange(), "bad.deep", json, deep.toString().getBytes(StandardCharsets.UTF_8));
+    broker
+        .raw()
+        .basicPublish(
+            broker.exchange(),
+            "bad.utf8",
+            json,
+            new byte[] {'{', '"', (byte) 0xC3, 0x28, '"', ':', '1', '}'});
+    broker
+        .raw()
+        .basicPublish(
+            broker.exchange(),
+            "bad.type",
+            json,
+            "{\"event_id\": 5}".getBytes(StandardCharsets.UTF_8));
+    EventEnvelope<Upload> good =
+        bus.publisher().publish("bad.not.really", new Upload("ok", 1)).get(10, TimeUnit.SECONDS);
 
     List<GetResponse> dead = broker.drain(s.deadLetterQueueName(), 4, WAIT);
     assertThat(dead).hasSize(4);
@@ -177,7 +215,8 @@ class PublishSubscribeIT {
                 assertThat(r.getProps().getHeaders().get(FailureHeaders.REASON).toString())
                     .isEqualTo(FailureHeaders.REASON_MALFORMED));
     List<String> messages = new ArrayList<>();
-    for (GetResponse r : dead) messages.add(r.getProps().getHeaders().get(FailureHeaders.ERROR_MESSAGE).toString());
+    for (GetResponse r : dead)
+      messages.add(r.getProps().getHeaders().get(FailureHeaders.ERROR_MESSAGE).toString());
     assertThat(messages).anySatisfy(m -> assertThat(m).contains("line 1"));
     assertThat(messages).anySatisfy(m -> assertThat(m).containsIgnoringCase("nesting"));
     assertThat(messages).anySatisfy(m -> assertThat(m).containsIgnoringCase("UTF-8"));
@@ -196,9 +235,12 @@ class PublishSubscribeIT {
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < 8; t++) {
       int base = t * 125;
-      Thread th = new Thread(() -> {
-        for (int i = 0; i < 125; i++) futures.add(p.publish("load.event", new Upload("m", base + i)));
-      });
+      Thread th =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 125; i++)
+                  futures.add(p.publish("load.event", new Upload("m", base + i)));
+              });
       threads.add(th);
       th.start();
     }
@@ -236,7 +278,8 @@ class PublishSubscribeIT {
     }
   }
 
-  private static <T> List<T> payloads(BlockingQueue<EventEnvelope<T>> q, int n) throws InterruptedException {
+  private static <T> List<T> payloads(BlockingQueue<EventEnvelope<T>> q, int n)
+      throws InterruptedException {
     List<T> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       EventEnvelope<T> e = q.poll(10, TimeUnit.SECONDS);

@@ -16,7 +16,8 @@ class ReadmeSnippetTest {
     Path root = Path.of("..").toAbsolutePath().normalize();
     String readme = Files.readString(root.resolve("README.md"));
     String example =
-        Files.readString(root.resolve("examples/src/main/java/dev/bloodbank/examples/Quickstart.java"));
+        Files.readString(
+            root.resolve("examples/src/main/java/dev/bloodbank/examples/Quickstart.java"));
 
     Matcher inReadme =
         Pattern.compile("<!-- snippet:quickstart -->\\n```java\\n(.*?)```\\n", Pattern.DOTALL)
