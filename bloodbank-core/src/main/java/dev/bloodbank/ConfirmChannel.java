@@ -84,11 +84,18 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
     }
   }
 
-  /** Fails the sends whose confirm is overdue. */
+  /**
+   * Fails the sends whose confirm is overdue. Deadlines grow with sequence numbers, so the scan
+   * stops at the first send still in time; one a few microseconds out of order waits for the next
+   * sweep.
+   */
   void sweep(long nowNanos) {
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       Send s = e.getValue();
-      if (nowNanos - s.deadlineNanos >= 0 && outstanding.remove(e.getKey(), s)) {
+      if (nowNanos - s.deadlineNanos < 0) {
+        return;
+      }
+      if (outstanding.remove(e.getKey(), s)) {
         outcomes.timedOut(s);
       }
     }
