@@ -2,6 +2,11 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Address;
+import dev.bloodbank.registry.EventRegistry;
+import dev.bloodbank.validation.EventValidator;
+import dev.bloodbank.validation.SchemaValidationException;
+import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.validation.Violation;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -47,6 +52,8 @@ public final class Bloodbank implements AutoCloseable {
 
   private final BloodbankOptions options;
   private final EventCodec codec;
+  private final EventRegistry registry;
+  private final EventValidator validator;
   private final ConnectionFactory factory;
   private final Connection publishing;
   private volatile @Nullable Connection consuming;
@@ -62,6 +69,8 @@ public final class Bloodbank implements AutoCloseable {
   private Bloodbank(BloodbankOptions options) {
     this.options = options;
     this.codec = EventCodec.create(options.decodeLimits());
+    this.registry = EventRegistry.fromClasspath();
+    this.validator = EventValidator.create(registry, codec.objectMapper());
     this.factory = connectionFactory(options);
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("scheduler"));
     s.setRemoveOnCancelPolicy(true);
@@ -122,6 +131,25 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /**
+   * Returns the event registry, filled from the schema catalogs on the classpath; register your
+   * own events here.
+   *
+   * @return the registry
+   */
+  public EventRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Returns the validator publishers and subscribers use.
+   *
+   * @return the validator
+   */
+  public EventValidator validator() {
+    return validator;
+  }
+
+  /**
    * Returns the shared publisher with {@link PublisherOptions#defaults()}, creating it once.
    *
    * @return the publisher; closing it is allowed and makes the next call create a new one
@@ -132,7 +160,7 @@ public final class Bloodbank implements AutoCloseable {
       synchronized (lock) {
         p = defaultPublisher;
         if (p == null || p.isClosed()) {
-          p = newPublisher(PublisherOptions.defaults(), true);
+          p = newPublisher(PublisherOptions.defaults());
           defaultPublisher = p;
         }
       }
@@ -147,13 +175,18 @@ public final class Bloodbank implements AutoCloseable {
    * @return a new publisher; close it when done, or let {@link #close()} do it
    */
   public Publisher publisher(PublisherOptions publisherOptions) {
-    return newPublisher(Objects.requireNonNull(publisherOptions, "publisherOptions"), true);
+    return newPublisher(Objects.requireNonNull(publisherOptions, "publisherOptions"));
   }
 
-  private AmqpPublisher newPublisher(PublisherOptions publisherOptions, boolean withInterceptor) {
+  private AmqpPublisher newPublisher(PublisherOptions publisherOptions) {
     ensureOpen();
+    ValidationMode mode =
+        publisherOptions.validation() != null
+            ? publisherOptions.validation()
+            : options.validation();
     try {
-      AmqpPublisher p = new AmqpPublisher(this, publishing, publisherOptions, null);
+      AmqpPublisher p =
+          new AmqpPublisher(this, publishing, publisherOptions, new OutboundChecks(mode));
       publishers.add(p);
       return p;
     } catch (IOException | RuntimeException e) {
@@ -294,11 +327,39 @@ public final class Bloodbank implements AutoCloseable {
 
   /** Schema violations of a received event; empty when valid or when validation is off. */
   List<String> inboundViolations(EventEnvelope<JsonNode> event) {
-    return List.of();
+    if (options.validation() == ValidationMode.SKIP) {
+      return List.of();
+    }
+    List<Violation> found = validator.check(event, ValidationMode.PERMISSIVE);
+    if (found.isEmpty()) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>(found.size());
+    for (Violation v : found) {
+      out.add(v.envelopePointer() + ": " + v.message());
+    }
+    return out;
   }
 
   String inboundViolationClass() {
-    return MalformedEventException.class.getName();
+    return SchemaValidationException.class.getName();
+  }
+
+  /** What a publisher does around each event: schema validation before sending. */
+  private final class OutboundChecks implements EventInterceptor {
+    private final ValidationMode mode;
+
+    OutboundChecks(ValidationMode mode) {
+      this.mode = mode;
+    }
+
+    @Override
+    public void beforeSend(EventEnvelope<?> envelope) {
+      validator.validate(envelope, mode);
+    }
+
+    @Override
+    public void afterSend(EventEnvelope<?> envelope, @Nullable Throwable failure) {}
   }
 
   void forget(AmqpPublisher p) {

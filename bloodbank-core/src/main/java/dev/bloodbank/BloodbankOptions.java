@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import dev.bloodbank.validation.ValidationMode;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -61,6 +62,7 @@ public final class BloodbankOptions {
   private final Duration connectionTimeout;
   private final Duration recoveryInterval;
   private final DecodeLimits decodeLimits;
+  private final ValidationMode validation;
 
   private BloodbankOptions(Builder b) {
     this.addresses =
@@ -79,6 +81,7 @@ public final class BloodbankOptions {
     this.connectionTimeout = b.connectionTimeout;
     this.recoveryInterval = b.recoveryInterval;
     this.decodeLimits = b.decodeLimits;
+    this.validation = b.validation;
   }
 
   /**
@@ -119,6 +122,7 @@ public final class BloodbankOptions {
    *   <li>{@code BLOODBANK_EXCHANGE} or {@code EXCHANGE_NAME}: the exchange.
    *   <li>{@code BLOODBANK_SERVICE_NAME}: the service name.
    *   <li>{@code BLOODBANK_HEARTBEAT_SECONDS}: the heartbeat.
+   *   <li>{@code BLOODBANK_VALIDATION}: {@code strict}, {@code permissive} or {@code skip}.
    * </ul>
    *
    * Unset variables keep the defaults.
@@ -158,6 +162,18 @@ public final class BloodbankOptions {
             e);
       }
     }
+    String validation = firstSet(env, "BLOODBANK_VALIDATION");
+    if (validation != null) {
+      try {
+        b.validation(ValidationMode.valueOf(validation.toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "BLOODBANK_VALIDATION must be strict, permissive or skip, was '"
+                + LogSafe.escape(validation)
+                + "'",
+            e);
+      }
+    }
     return b.build();
   }
 
@@ -191,6 +207,7 @@ public final class BloodbankOptions {
     b.connectionTimeout = connectionTimeout;
     b.recoveryInterval = recoveryInterval;
     b.decodeLimits = decodeLimits;
+    b.validation = validation;
     return b;
   }
 
@@ -311,6 +328,17 @@ public final class BloodbankOptions {
     return decodeLimits;
   }
 
+  /**
+   * Returns how publishers check events against the schema catalog before sending. Subscribers
+   * check received events of known types ({@link ValidationMode#PERMISSIVE}) unless this is {@link
+   * ValidationMode#SKIP}.
+   *
+   * @return the mode
+   */
+  public ValidationMode validation() {
+    return validation;
+  }
+
   /** Describes the options; the password is never shown. */
   @Override
   public String toString() {
@@ -329,6 +357,8 @@ public final class BloodbankOptions {
         + serviceName
         + ", heartbeat="
         + heartbeat
+        + ", validation="
+        + validation
         + "}";
   }
 
@@ -366,6 +396,7 @@ public final class BloodbankOptions {
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private DecodeLimits decodeLimits = DecodeLimits.defaults();
+    private ValidationMode validation = ValidationMode.STRICT;
 
     private Builder() {}
 
@@ -590,6 +621,19 @@ public final class BloodbankOptions {
      */
     public Builder decodeLimits(DecodeLimits limits) {
       this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets how publishers check events against the schema catalog. Default: {@link
+     * ValidationMode#STRICT}: an event of a type the registry does not know, or that breaks its
+     * schema, is never sent.
+     *
+     * @param mode the mode
+     * @return this builder
+     */
+    public Builder validation(ValidationMode mode) {
+      this.validation = Objects.requireNonNull(mode, "mode");
       return this;
     }
 

@@ -1,6 +1,9 @@
 package dev.bloodbank;
 
+import dev.bloodbank.validation.ValidationMode;
 import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@link Publisher} sends: confirm timeout, retries, window, size limit.
@@ -40,6 +43,7 @@ public final class PublisherOptions {
   private final int maxInFlight;
   private final int channels;
   private final boolean mandatory;
+  private final @Nullable ValidationMode validation;
 
   private PublisherOptions(Builder b) {
     this.confirmTimeout = b.confirmTimeout;
@@ -50,6 +54,7 @@ public final class PublisherOptions {
     this.maxInFlight = b.maxInFlight;
     this.channels = b.channels;
     this.mandatory = b.mandatory;
+    this.validation = b.validation;
   }
 
   /**
@@ -85,6 +90,7 @@ public final class PublisherOptions {
     b.maxInFlight = maxInFlight;
     b.channels = channels;
     b.mandatory = mandatory;
+    b.validation = validation;
     return b;
   }
 
@@ -160,6 +166,15 @@ public final class PublisherOptions {
     return mandatory;
   }
 
+  /**
+   * Returns this publisher's validation mode, when it overrides the bus's.
+   *
+   * @return the mode, or null to use {@link BloodbankOptions#validation()}
+   */
+  public @Nullable ValidationMode validation() {
+    return validation;
+  }
+
   @Override
   public String toString() {
     return "PublisherOptions{confirmTimeout="
@@ -178,6 +193,8 @@ public final class PublisherOptions {
         + channels
         + ", mandatory="
         + mandatory
+        + ", validation="
+        + validation
         + "}";
   }
 
@@ -191,6 +208,7 @@ public final class PublisherOptions {
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private int channels = DEFAULT_CHANNELS;
     private boolean mandatory;
+    private @Nullable ValidationMode validation;
 
     private Builder() {}
 
@@ -283,6 +301,18 @@ public final class PublisherOptions {
      */
     public Builder mandatory(boolean mandatory) {
       this.mandatory = mandatory;
+      return this;
+    }
+
+    /**
+     * Sets how this publisher checks events against the schema catalog. Default: the bus's {@link
+     * BloodbankOptions#validation()}.
+     *
+     * @param mode the mode
+     * @return this builder
+     */
+    public Builder validation(ValidationMode mode) {
+      this.validation = Objects.requireNonNull(mode, "mode");
       return this;
     }
 

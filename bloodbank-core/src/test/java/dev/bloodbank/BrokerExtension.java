@@ -4,6 +4,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.bloodbank.validation.ValidationMode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -96,12 +97,16 @@ public final class BrokerExtension
       return "test-" + id;
     }
 
-    /** Options for this test's exchange and service, with quick recovery. */
+    /**
+     * Options for this test's exchange and service, with quick recovery and permissive validation
+     * (tests publish ad-hoc event types that no catalog holds).
+     */
     public BloodbankOptions.Builder options() {
       return BloodbankOptions.builder()
           .exchange(exchange())
           .serviceName(serviceName())
-          .recoveryInterval(Duration.ofMillis(500));
+          .recoveryInterval(Duration.ofMillis(500))
+          .validation(ValidationMode.PERMISSIVE);
     }
 
     /** Connects a bus with {@link #options()}; closed after the test. */

@@ -7,6 +7,7 @@ import dev.bloodbank.EventIds;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
+import dev.bloodbank.schemas.fireflies.TranscriptUpload;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -19,9 +20,6 @@ import java.util.concurrent.TimeUnit;
  * exec:java}; it connects as {@code RABBIT_URL} says, or to localhost:5672 as guest.
  */
 public final class Quickstart {
-  /** A payload: any Jackson-mappable class or record. */
-  public record TranscriptUpload(String meetingId, String title, double durationSeconds) {}
-
   private Quickstart() {}
 
   /**
@@ -50,7 +48,7 @@ public final class Quickstart {
               event -> {
                 System.out.printf(
                     "received %s %s: %s%n",
-                    event.eventType(), event.eventId(), event.payload().title());
+                    event.eventType(), event.eventId(), event.payload().getTitle());
                 received.countDown();
               })) {
 
@@ -60,12 +58,16 @@ public final class Quickstart {
           EventEnvelope<TranscriptUpload> event =
               EventEnvelope.builder(
                       "fireflies.transcript.upload",
-                      new TranscriptUpload(meeting, "Weekly sync " + meeting, 1800))
+                      new TranscriptUpload()
+                          .withMediaFile("https://files.example/" + meeting + ".mp3")
+                          .withTitle("Weekly sync " + meeting)
+                          .withMediaDurationSeconds(1800.0))
                   .withEventId(
                       EventIds.deterministic(
                           "fireflies.transcript.upload", Map.of("meeting_id", meeting)))
                   .build();
-          publisher.publish(event).join(); // completes once the broker confirmed it
+          // Validated against the catalog schema, then confirmed by the broker.
+          publisher.publish(event).join();
           System.out.println("published " + event.eventId());
         }
 
