@@ -2,16 +2,16 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Address;
-import dev.bloodbank.registry.EventRegistry;
-import dev.bloodbank.validation.EventValidator;
-import dev.bloodbank.validation.SchemaValidationException;
-import dev.bloodbank.validation.ValidationMode;
-import dev.bloodbank.validation.Violation;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.bloodbank.registry.EventRegistry;
+import dev.bloodbank.validation.EventValidator;
+import dev.bloodbank.validation.SchemaValidationException;
+import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.validation.Violation;
 import java.io.IOException;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -131,8 +131,8 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /**
-   * Returns the event registry, filled from the schema catalogs on the classpath; register your
-   * own events here.
+   * Returns the event registry, filled from the schema catalogs on the classpath; register your own
+   * events here.
    *
    * @return the registry
    */

@@ -1,5 +1,6 @@
 package dev.bloodbank;
 
+import dev.bloodbank.validation.ValidationMode;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import dev.bloodbank.validation.ValidationMode;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 

@@ -69,7 +69,9 @@ class ValidationIT {
 
     EventEnvelope<Reading> ok = p.publish(TYPE, new Reading("s1", 0.5)).get(5, TimeUnit.SECONDS);
     List<GetResponse> got = broker.drain(all, 5, Duration.ofSeconds(2));
-    assertThat(got).extracting(r -> r.getProps().getMessageId()).containsExactly(ok.eventId().toString());
+    assertThat(got)
+        .extracting(r -> r.getProps().getMessageId())
+        .containsExactly(ok.eventId().toString());
   }
 
   @Test
@@ -108,11 +110,14 @@ class ValidationIT {
     List<EventEnvelope<Reading>> handled = new CopyOnWriteArrayList<>();
     Subscriber s =
         broker.track(
-            bus.subscribe(SubscriberOptions.builder("test.#").build(), Reading.class, handled::add));
+            bus.subscribe(
+                SubscriberOptions.builder("test.#").build(), Reading.class, handled::add));
     Publisher unchecked =
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.SKIP).build());
-    EventEnvelope<Reading> bad = unchecked.publish(TYPE, new Reading("s", 7)).get(5, TimeUnit.SECONDS);
-    EventEnvelope<Reading> good = unchecked.publish(TYPE, new Reading("s", 0.7)).get(5, TimeUnit.SECONDS);
+    EventEnvelope<Reading> bad =
+        unchecked.publish(TYPE, new Reading("s", 7)).get(5, TimeUnit.SECONDS);
+    EventEnvelope<Reading> good =
+        unchecked.publish(TYPE, new Reading("s", 0.7)).get(5, TimeUnit.SECONDS);
 
     List<GetResponse> dead = broker.drain(s.deadLetterQueueName(), 1, Duration.ofSeconds(10));
     assertThat(dead).hasSize(1);

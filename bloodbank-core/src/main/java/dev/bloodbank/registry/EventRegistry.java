@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #fromClasspath()} reads every catalog index named {@value #CATALOG_RESOURCE} on the
  * classpath; there is no class scanning. Applications add their own events with {@link
  * #register(EventDefinition)}. Looking up an unknown type gives an empty {@code Optional} or, with
- * {@link #require(String)}, an {@link UnknownEventTypeException} naming it and similar known
- * types. Thread-safe.
+ * {@link #require(String)}, an {@link UnknownEventTypeException} naming it and similar known types.
+ * Thread-safe.
  */
 public final class EventRegistry {
   /** Classpath resource of a catalog index. */
@@ -108,13 +108,15 @@ public final class EventRegistry {
       String at = url + " /events/" + i;
       String type = text(e, "event_type", at);
       String schema = text(e, "schema", at);
-      String className = e.path("payload_class").isTextual() ? e.get("payload_class").asText() : null;
+      String className =
+          e.path("payload_class").isTextual() ? e.get("payload_class").asText() : null;
       Class<?> cls = null;
       if (className != null) {
         try {
           cls = Class.forName(className, false, loader);
         } catch (ClassNotFoundException | LinkageError ex) {
-          LOG.warn("payload class {} of {} is not loadable; the event stays untyped", className, type);
+          LOG.warn(
+              "payload class {} of {} is not loadable; the event stays untyped", className, type);
         }
       }
       EventDefinition def;

@@ -1,6 +1,6 @@
 /**
- * The event registry: which event types exist, their payload classes and JSON Schemas, and which
- * of them are commands.
+ * The event registry: which event types exist, their payload classes and JSON Schemas, and which of
+ * them are commands.
  *
  * <p>Filled from catalog indexes on the classpath ({@value
  * dev.bloodbank.registry.EventRegistry#CATALOG_RESOURCE}, written at build time by {@code

@@ -69,7 +69,8 @@ public final class EventValidator {
                                 .schemaIdResolvers(
                                     r ->
                                         r.mapPrefix(
-                                            SCHEMA_ID_PREFIX, "classpath:dev/bloodbank/schemas/"))));
+                                            SCHEMA_ID_PREFIX,
+                                            "classpath:dev/bloodbank/schemas/"))));
   }
 
   /**

@@ -97,8 +97,7 @@ class CatalogTest {
   @ParameterizedTest(name = "{0} invalid at {1}")
   @MethodSource("invalidExamples")
   void invalidExampleFailsAtItsPointer(String eventType, String pointer, JsonNode payload) {
-    List<Violation> violations =
-        VALIDATOR.checkPayload(eventType, payload, ValidationMode.STRICT);
+    List<Violation> violations = VALIDATOR.checkPayload(eventType, payload, ValidationMode.STRICT);
     assertThat(violations).extracting(Violation::pointer).contains(pointer);
     assertThat(violations).allSatisfy(v -> assertThat(v.part()).isEqualTo(Violation.Part.PAYLOAD));
   }
