@@ -65,11 +65,18 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   @Override
   public <T> CompletableFuture<EventEnvelope<T>> publish(String eventType, T payload) {
+    return publish(eventType, payload, List.of());
+  }
+
+  @Override
+  public <T> CompletableFuture<EventEnvelope<T>> publish(
+      String eventType, T payload, List<UUID> parentIds) {
     EventEnvelope<T> envelope;
     try {
       envelope =
           EventEnvelope.builder(eventType, payload)
               .withSource(Source.local(bus.options().serviceName()))
+              .withCorrelationIds(parentIds)
               .build();
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);

@@ -7,6 +7,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.bloodbank.correlation.CorrelationRecorder;
+import dev.bloodbank.correlation.CorrelationTracker;
+import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
 import dev.bloodbank.validation.SchemaValidationException;
@@ -15,8 +18,11 @@ import dev.bloodbank.validation.Violation;
 import java.io.IOException;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -54,6 +60,9 @@ public final class Bloodbank implements AutoCloseable {
   private final EventCodec codec;
   private final EventRegistry registry;
   private final EventValidator validator;
+  private final @Nullable CorrelationTracker tracker;
+  private final boolean ownsTracker;
+  private final @Nullable CorrelationRecorder recorder;
   private final ConnectionFactory factory;
   private final Connection publishing;
   private volatile @Nullable Connection consuming;
@@ -71,6 +80,18 @@ public final class Bloodbank implements AutoCloseable {
     this.codec = EventCodec.create(options.decodeLimits());
     this.registry = EventRegistry.fromClasspath();
     this.validator = EventValidator.create(registry, codec.objectMapper());
+    RedisTrackerOptions redis = options.correlation();
+    CorrelationTracker given = options.correlationTracker();
+    this.ownsTracker = given == null && redis != null;
+    this.tracker = given != null ? given : redis != null ? CorrelationTracker.redis(redis) : null;
+    this.recorder =
+        tracker == null
+            ? null
+            : new CorrelationRecorder(
+                tracker,
+                redis != null
+                    ? redis.maxPendingRecordings()
+                    : RedisTrackerOptions.DEFAULT_MAX_PENDING_RECORDINGS);
     this.factory = connectionFactory(options);
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("scheduler"));
     s.setRemoveOnCancelPolicy(true);
@@ -83,6 +104,9 @@ public final class Bloodbank implements AutoCloseable {
     } catch (RuntimeException e) {
       scheduler.shutdownNow();
       callbacks.shutdownNow();
+      if (ownsTracker && tracker != null) {
+        tracker.close();
+      }
       throw e;
     }
     this.publishing = c;
@@ -147,6 +171,26 @@ public final class Bloodbank implements AutoCloseable {
    */
   public EventValidator validator() {
     return validator;
+  }
+
+  /**
+   * Returns the causation tracker, when causation is tracked ({@link
+   * BloodbankOptions#correlation()} or {@link BloodbankOptions#correlationTracker()}).
+   *
+   * @return the tracker, or empty
+   */
+  public Optional<CorrelationTracker> correlationTracker() {
+    return Optional.ofNullable(tracker);
+  }
+
+  /**
+   * Returns the recorder publishers hand their causation links to, with its counts of recorded and
+   * lost links.
+   *
+   * @return the recorder, or empty when causation is not tracked
+   */
+  public Optional<CorrelationRecorder> correlationRecorder() {
+    return Optional.ofNullable(recorder);
   }
 
   /**
@@ -282,6 +326,9 @@ public final class Bloodbank implements AutoCloseable {
     }
     closeQuietly(consuming);
     closeQuietly(publishing);
+    if (ownsTracker && tracker != null) {
+      tracker.close();
+    }
     scheduler.shutdownNow();
     callbacks.shutdown();
     try {
@@ -359,7 +406,17 @@ public final class Bloodbank implements AutoCloseable {
     }
 
     @Override
-    public void afterSend(EventEnvelope<?> envelope, @Nullable Throwable failure) {}
+    public void afterSend(EventEnvelope<?> envelope, @Nullable Throwable failure) {
+      CorrelationRecorder r = recorder;
+      if (failure == null && r != null && !envelope.correlationIds().isEmpty()) {
+        Map<String, Object> metadata = new HashMap<>(4);
+        metadata.put("event_type", envelope.eventType());
+        if (envelope.source().app() != null) {
+          metadata.put("source_app", envelope.source().app());
+        }
+        r.record(envelope.eventId(), envelope.correlationIds(), metadata);
+      }
+    }
   }
 
   void forget(AmqpPublisher p) {

@@ -1,5 +1,7 @@
 package dev.bloodbank;
 
+import dev.bloodbank.correlation.CorrelationTracker;
+import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.validation.ValidationMode;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -63,6 +65,8 @@ public final class BloodbankOptions {
   private final Duration recoveryInterval;
   private final DecodeLimits decodeLimits;
   private final ValidationMode validation;
+  private final @Nullable RedisTrackerOptions correlation;
+  private final @Nullable CorrelationTracker correlationTracker;
 
   private BloodbankOptions(Builder b) {
     this.addresses =
@@ -82,6 +86,8 @@ public final class BloodbankOptions {
     this.recoveryInterval = b.recoveryInterval;
     this.decodeLimits = b.decodeLimits;
     this.validation = b.validation;
+    this.correlation = b.correlation;
+    this.correlationTracker = b.correlationTracker;
   }
 
   /**
@@ -123,6 +129,9 @@ public final class BloodbankOptions {
    *   <li>{@code BLOODBANK_SERVICE_NAME}: the service name.
    *   <li>{@code BLOODBANK_HEARTBEAT_SECONDS}: the heartbeat.
    *   <li>{@code BLOODBANK_VALIDATION}: {@code strict}, {@code permissive} or {@code skip}.
+   *   <li>{@code REDIS_URL}, or {@code REDIS_HOST} with {@code REDIS_PORT}, {@code REDIS_PASSWORD},
+   *       {@code REDIS_DB}: turns causation tracking on, see {@link
+   *       RedisTrackerOptions#fromEnvironment(Map)}.
    * </ul>
    *
    * Unset variables keep the defaults.
@@ -161,6 +170,9 @@ public final class BloodbankOptions {
                 + "'",
             e);
       }
+    }
+    if (firstSet(env, "REDIS_URL", "REDIS_HOST") != null) {
+      b.correlation(RedisTrackerOptions.fromEnvironment(env));
     }
     String validation = firstSet(env, "BLOODBANK_VALIDATION");
     if (validation != null) {
@@ -208,6 +220,8 @@ public final class BloodbankOptions {
     b.recoveryInterval = recoveryInterval;
     b.decodeLimits = decodeLimits;
     b.validation = validation;
+    b.correlation = correlation;
+    b.correlationTracker = correlationTracker;
     return b;
   }
 
@@ -339,6 +353,24 @@ public final class BloodbankOptions {
     return validation;
   }
 
+  /**
+   * Returns where the bus keeps the causation graph, when it tracks causation in Redis.
+   *
+   * @return the Redis options, or null
+   */
+  public @Nullable RedisTrackerOptions correlation() {
+    return correlation;
+  }
+
+  /**
+   * Returns the tracker the application gave, when it gave one (e.g. an in-memory one).
+   *
+   * @return the tracker, or null
+   */
+  public @Nullable CorrelationTracker correlationTracker() {
+    return correlationTracker;
+  }
+
   /** Describes the options; the password is never shown. */
   @Override
   public String toString() {
@@ -359,6 +391,8 @@ public final class BloodbankOptions {
         + heartbeat
         + ", validation="
         + validation
+        + ", correlation="
+        + (correlationTracker != null ? correlationTracker : correlation)
         + "}";
   }
 
@@ -397,6 +431,8 @@ public final class BloodbankOptions {
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private DecodeLimits decodeLimits = DecodeLimits.defaults();
     private ValidationMode validation = ValidationMode.STRICT;
+    private @Nullable RedisTrackerOptions correlation;
+    private @Nullable CorrelationTracker correlationTracker;
 
     private Builder() {}
 
@@ -634,6 +670,33 @@ public final class BloodbankOptions {
      */
     public Builder validation(ValidationMode mode) {
       this.validation = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Tracks causation in Redis: publishing an event with correlation ids records the parent →
+     * child links, without ever blocking or failing the publish. Default: off (unless {@code
+     * REDIS_URL} or {@code REDIS_HOST} is set for {@link BloodbankOptions#fromEnvironment()}).
+     *
+     * @param redis where and how
+     * @return this builder
+     */
+    public Builder correlation(RedisTrackerOptions redis) {
+      this.correlation = Objects.requireNonNull(redis, "redis");
+      this.correlationTracker = null;
+      return this;
+    }
+
+    /**
+     * Tracks causation in a tracker the application owns, e.g. {@link
+     * CorrelationTracker#inMemory()} in tests; the bus does not close it.
+     *
+     * @param tracker the tracker
+     * @return this builder
+     */
+    public Builder correlationTracker(CorrelationTracker tracker) {
+      this.correlationTracker = Objects.requireNonNull(tracker, "tracker");
+      this.correlation = null;
       return this;
     }
 

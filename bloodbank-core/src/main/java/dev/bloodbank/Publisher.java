@@ -1,5 +1,7 @@
 package dev.bloodbank;
 
+import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -44,6 +46,20 @@ public interface Publisher extends AutoCloseable {
    * @return a future completed with the envelope that was sent
    */
   <T> CompletableFuture<EventEnvelope<T>> publish(String eventType, T payload);
+
+  /**
+   * Publishes a new event caused by other events: their ids become its {@code correlation_ids}, and
+   * when the bus tracks causation the parent → child links are recorded once the broker confirmed
+   * the event (never delaying or failing the publish).
+   *
+   * @param eventType the event type, also the routing key
+   * @param payload the payload
+   * @param parentIds the ids of the events that caused this one
+   * @param <T> the payload type
+   * @return a future completed with the envelope that was sent
+   */
+  <T> CompletableFuture<EventEnvelope<T>> publish(
+      String eventType, T payload, List<UUID> parentIds);
 
   /**
    * Publishes an event and waits for the outcome.
