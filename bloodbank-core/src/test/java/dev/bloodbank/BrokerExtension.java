@@ -81,7 +81,9 @@ public final class BrokerExtension
     Broker() throws Exception {
       ConnectionFactory f = new ConnectionFactory();
       f.setHost("127.0.0.1");
-      f.setAutomaticRecoveryEnabled(false);
+      // Recovers like the SDK does, so tests that close all connections keep their observer.
+      f.setAutomaticRecoveryEnabled(true);
+      f.setNetworkRecoveryInterval(500);
       raw = f.newConnection("test-raw-" + id);
       rawChannel = raw.createChannel();
       rawChannel.exchangeDeclare(exchange(), "topic", true);
@@ -162,7 +164,12 @@ public final class BrokerExtension
       List<GetResponse> out = new ArrayList<>();
       long deadline = System.nanoTime() + wait.toNanos();
       while (out.size() < max && System.nanoTime() < deadline) {
-        GetResponse r = rawChannel.basicGet(queue, true);
+        GetResponse r;
+        try {
+          r = rawChannel.basicGet(queue, true);
+        } catch (com.rabbitmq.client.AlreadyClosedException e) {
+          r = null; // recovering
+        }
         if (r == null) {
           Thread.sleep(20);
         } else {
