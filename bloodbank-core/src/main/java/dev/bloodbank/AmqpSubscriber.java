@@ -33,7 +33,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final Bloodbank bus;
   private final SubscriberOptions options;
   private final Class<T> payloadType;
-  private final EventHandler<T> handler;
+  private final DeliveryHandler<T> handler;
   private final String queue;
   private final String dlq;
   private final Channel channel;
@@ -54,13 +54,16 @@ final class AmqpSubscriber<T> implements Subscriber {
       Connection connection,
       SubscriberOptions options,
       Class<T> payloadType,
-      EventHandler<T> handler)
+      DeliveryHandler<T> handler)
       throws IOException {
     this.bus = bus;
     this.options = options;
     this.payloadType = payloadType;
     this.handler = handler;
-    this.queue = options.queueNameFor(bus.options().serviceName());
+    this.queue =
+        options.temporary()
+            ? bus.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
+            : options.queueNameFor(bus.options().serviceName());
     this.dlq = queue + ".dlq";
     this.channel = connection.createChannel();
     if (channel == null) {
@@ -88,6 +91,14 @@ final class AmqpSubscriber<T> implements Subscriber {
 
   private void declareTopology() throws IOException {
     String exchange = bus.options().exchange();
+    if (options.temporary()) {
+      // Exclusive and auto-deleted: gone with its connection or its consumer, nothing left behind.
+      channel.queueDeclare(queue, false, true, true, null);
+      for (String pattern : options.patterns()) {
+        channel.queueBind(queue, exchange, pattern);
+      }
+      return;
+    }
     Map<String, Object> dlqArgs = typeArgs(false);
     channel.queueDeclare(dlq, true, false, false, dlqArgs);
     Map<String, Object> mainArgs = typeArgs(true);
@@ -239,7 +250,9 @@ final class AmqpSubscriber<T> implements Subscriber {
       return;
     }
     try {
-      handler.handle(event);
+      handler.handle(
+          event,
+          new DeliveryInfo(failures + 1, options.maxAttempts(), delivery.isRedeliver(), queue));
     } catch (Throwable t) {
       if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
         settle(tag, false, true);
@@ -370,6 +383,12 @@ final class AmqpSubscriber<T> implements Subscriber {
       String targetQueue,
       Map<String, Object> headers,
       boolean toDlq) {
+    if (options.temporary()) {
+      // A temporary queue has no retry or dead-letter queues: the failure is logged and counted.
+      deadLettered.incrementAndGet();
+      settle(delivery.getDeliveryTag(), false, false);
+      return;
+    }
     AMQP.BasicProperties copy = props.builder().headers(headers).deliveryMode(2).build();
     long tag = delivery.getDeliveryTag();
     bus.systemPublisher()

@@ -255,11 +255,31 @@ public final class Bloodbank implements AutoCloseable {
    */
   public <T> Subscriber subscribe(
       SubscriberOptions subscriberOptions, Class<T> payloadType, EventHandler<T> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return subscribeWithDelivery(
+        subscriberOptions, payloadType, (event, delivery) -> handler.handle(event));
+  }
+
+  /**
+   * Starts a subscriber whose handler also sees each delivery's attempt number and redelivery flag;
+   * otherwise like {@link #subscribe(SubscriberOptions, Class, EventHandler)}.
+   *
+   * @param subscriberOptions patterns, queue and failure policy
+   * @param payloadType the payload class
+   * @param handler the handler
+   * @param <T> the payload type
+   * @return the running subscriber
+   */
+  public <T> Subscriber subscribeWithDelivery(
+      SubscriberOptions subscriberOptions, Class<T> payloadType, DeliveryHandler<T> handler) {
     Objects.requireNonNull(subscriberOptions, "subscriberOptions");
     Objects.requireNonNull(payloadType, "payloadType");
     Objects.requireNonNull(handler, "handler");
     ensureOpen();
-    String queue = subscriberOptions.queueNameFor(options.serviceName());
+    String queue =
+        subscriberOptions.temporary()
+            ? "(temporary)"
+            : subscriberOptions.queueNameFor(options.serviceName());
     try {
       AmqpSubscriber<T> s =
           new AmqpSubscriber<>(

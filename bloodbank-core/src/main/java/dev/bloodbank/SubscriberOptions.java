@@ -51,6 +51,7 @@ public final class SubscriberOptions {
   private final QueueType queueType;
   private final int deliveryLimit;
   private final Duration shutdownTimeout;
+  private final boolean temporary;
 
   private SubscriberOptions(Builder b) {
     this.patterns = List.copyOf(b.patterns);
@@ -62,6 +63,7 @@ public final class SubscriberOptions {
     this.queueType = b.queueType;
     this.deliveryLimit = b.deliveryLimit;
     this.shutdownTimeout = b.shutdownTimeout;
+    this.temporary = b.temporary;
   }
 
   /**
@@ -95,6 +97,7 @@ public final class SubscriberOptions {
     b.queueType = queueType;
     b.deliveryLimit = deliveryLimit;
     b.shutdownTimeout = shutdownTimeout;
+    b.temporary = temporary;
     return b;
   }
 
@@ -218,6 +221,16 @@ public final class SubscriberOptions {
     return shutdownTimeout;
   }
 
+  /**
+   * Returns whether the queue is temporary: exclusive, auto-deleted, with a generated name, and
+   * without retry or dead-letter queues (a failed event is logged and dropped).
+   *
+   * @return true for a temporary queue
+   */
+  public boolean temporary() {
+    return temporary;
+  }
+
   @Override
   public String toString() {
     return "SubscriberOptions{patterns="
@@ -248,6 +261,7 @@ public final class SubscriberOptions {
     private QueueType queueType = QueueType.CLASSIC;
     private int deliveryLimit = DEFAULT_DELIVERY_LIMIT;
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+    private boolean temporary;
 
     private Builder() {}
 
@@ -382,6 +396,19 @@ public final class SubscriberOptions {
      */
     public Builder shutdownTimeout(Duration timeout) {
       this.shutdownTimeout = Config.notNegative("shutdownTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Makes the queue temporary: exclusive to this connection, deleted when the subscriber closes,
+     * named {@code <service>.tmp.<uuid>}, with no retry or dead-letter queues. For watching the bus
+     * and for replies. Default: off (a durable queue).
+     *
+     * @return this builder
+     */
+    public Builder temporary() {
+      this.temporary = true;
+      this.maxAttempts = 1;
       return this;
     }
 

@@ -22,16 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(BrokerExtension.class)
 class ConnectionRecoveryIT {
 
-  static void closeAllConnections() throws Exception {
-    Process p =
-        new ProcessBuilder("rabbitmqctl", "close_all_connections", "closed by ConnectionRecoveryIT")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-  }
-
   @Test
   void subscriberResumesAfterCloseAllConnections(BrokerExtension.Broker broker) throws Exception {
     Bloodbank bus = broker.connect();
@@ -41,7 +31,7 @@ class ConnectionRecoveryIT {
     bus.publisher().publish("rec.before", Map.of("n", 0)).get(10, TimeUnit.SECONDS);
     assertThat(got.poll(10, TimeUnit.SECONDS)).isNotNull();
 
-    closeAllConnections();
+    RabbitCtl.closeAllConnections();
 
     // Publish until an event arrives again: both connections recover on their own.
     EventEnvelope<JsonNode> after = null;
@@ -55,7 +45,7 @@ class ConnectionRecoveryIT {
       after = got.poll(500, TimeUnit.MILLISECONDS);
     }
     assertThat(after).as("an event delivered after recovery").isNotNull();
-    PublishSubscribeIT.waitUntil(() -> s.health().isHealthy());
+    Await.until(() -> s.health().isHealthy());
   }
 
   @Test
@@ -73,7 +63,7 @@ class ConnectionRecoveryIT {
     List<CompletableFuture<EventEnvelope<Map<String, Integer>>>> futures = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
       if (i == 2000) {
-        closeAllConnections();
+        RabbitCtl.closeAllConnections();
       }
       futures.add(p.publish("load.item", Map.of("i", i)));
     }

@@ -71,7 +71,7 @@ class CorrelationPublishIT {
     assertThat(ready.correlationIds()).containsExactly(upload.eventId());
 
     CorrelationTracker tracker = bus.correlationTracker().orElseThrow();
-    PublishSubscribeIT.waitUntil(
+    Await.until(
         () -> tracker.ancestors(rag.eventId(), 5).get(5, TimeUnit.SECONDS).nodes().size() == 2);
     assertThat(tracker.ancestors(rag.eventId(), 5).get().nodes())
         .containsExactly(ready.eventId(), upload.eventId());
@@ -116,8 +116,7 @@ class CorrelationPublishIT {
     EventEnvelope<String> later =
         p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
     written.add(later.eventId());
-    PublishSubscribeIT.waitUntil(
-        () -> redis.exists("bloodbank:correlation:forward:" + later.eventId()) == 1);
+    Await.until(() -> redis.exists("bloodbank:correlation:forward:" + later.eventId()) == 1);
     assertThat(recorder.recorded() + recorder.lost()).isGreaterThanOrEqualTo(300);
     assertThat(recorder.lost()).isPositive();
     assertThat(recorder.inOutage()).isFalse();

@@ -162,7 +162,7 @@ class PublishSubscribeIT {
         .isEqualTo(FailureHeaders.REASON_HANDLER_FAILED);
     assertThat(h).containsKey(FailureHeaders.FIRST_FAILURE);
     assertThat(poisonAttempts).hasValue(3);
-    waitUntil(() -> handled.size() == 5);
+    Await.until(() -> handled.size() == 5);
     assertThat(handled).containsExactlyInAnyOrder(1, 2, 3, 4, 5);
     assertThat(s.health().deadLettered()).isEqualTo(1);
     assertThat(s.health().isHealthy()).isTrue();
@@ -221,7 +221,7 @@ class PublishSubscribeIT {
     assertThat(messages).anySatisfy(m -> assertThat(m).containsIgnoringCase("nesting"));
     assertThat(messages).anySatisfy(m -> assertThat(m).containsIgnoringCase("UTF-8"));
     assertThat(messages).anySatisfy(m -> assertThat(m).contains("/event_id"));
-    waitUntil(() -> seen.size() == 1);
+    Await.until(() -> seen.size() == 1);
     assertThat(seen.get(0).eventId()).isEqualTo(good.eventId());
     assertThat(s.health().isHealthy()).isTrue();
   }
@@ -247,7 +247,7 @@ class PublishSubscribeIT {
     for (Thread th : threads) th.join();
     CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(30, TimeUnit.SECONDS);
     assertThat(futures).hasSize(1000).allSatisfy(f -> assertThat(f).isCompleted());
-    waitUntil(() -> broker.messageCount(q) == 1000);
+    Await.until(() -> broker.messageCount(q) == 1000);
   }
 
   @Test
@@ -262,20 +262,6 @@ class PublishSubscribeIT {
         .hasMessageContaining("1024");
     Thread.sleep(200);
     assertThat(broker.messageCount(q)).isZero();
-  }
-
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  static void waitUntil(Check c) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!c.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + WAIT);
-      }
-      Thread.sleep(20);
-    }
   }
 
   private static <T> List<T> payloads(BlockingQueue<EventEnvelope<T>> q, int n)

@@ -127,7 +127,7 @@ class ValidationIT {
     assertThat(h.get(FailureHeaders.ERROR_CLASS).toString())
         .isEqualTo(SchemaValidationException.class.getName());
     assertThat(h.get(FailureHeaders.VIOLATIONS).toString()).contains("/payload/value");
-    PublishSubscribeIT.waitUntil(() -> handled.size() == 1);
+    Await.until(() -> handled.size() == 1);
     assertThat(handled.get(0).eventId()).isEqualTo(good.eventId());
   }
 }

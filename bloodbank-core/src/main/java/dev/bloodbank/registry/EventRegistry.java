@@ -165,6 +165,31 @@ public final class EventRegistry {
   }
 
   /**
+   * Binds an event type to another payload class, keeping its schema: e.g. a command class that
+   * extends the generated payload class and implements {@code dev.bloodbank.command.Invokable}.
+   *
+   * @param eventType a registered event type
+   * @param payloadClass the class received payloads are mapped to from now on
+   * @return the new definition
+   * @throws UnknownEventTypeException if the type is not registered
+   */
+  public EventDefinition bind(String eventType, Class<?> payloadClass) {
+    Objects.requireNonNull(payloadClass, "payloadClass");
+    EventDefinition d = require(eventType);
+    EventDefinition bound =
+        new EventDefinition(
+            d.eventType(),
+            d.schemaLocation(),
+            d.inlineSchema(),
+            payloadClass.getName(),
+            payloadClass,
+            d.command(),
+            d.title());
+    register(bound);
+    return bound;
+  }
+
+  /**
    * Looks up an event type.
    *
    * @param eventType the routing key

@@ -84,7 +84,9 @@ class CatalogTest {
             "theboard.meeting.started",
             "theboard.meeting.completed",
             "llm.prompt",
-            "llm.response");
+            "llm.response",
+            "command.completed",
+            "command.failed");
     assertThat(REGISTRY.all()).allSatisfy(d -> assertThat(d.payloadClass()).isNotNull());
   }
 

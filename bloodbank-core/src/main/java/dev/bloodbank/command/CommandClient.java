@@ -1,0 +1,158 @@
+package dev.bloodbank.command;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.BloodbankException;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.Source;
+import dev.bloodbank.Subscriber;
+import dev.bloodbank.SubscriberOptions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Sends commands and awaits their results.
+ *
+ * <p>Listens on a temporary queue for {@code command.completed} and {@code command.failed} and
+ * completes each send's future from the event correlated to it: with the result, exceptionally with
+ * {@link CommandFailedException} after the last attempt failed, or with a {@link
+ * java.util.concurrent.TimeoutException} when nothing answers in time. Thread-safe.
+ */
+public final class CommandClient implements AutoCloseable {
+  private final Bloodbank bus;
+  private final Subscriber replies;
+  private final Map<UUID, Function<EventEnvelope<JsonNode>, Boolean>> pending =
+      new ConcurrentHashMap<>();
+
+  private CommandClient(Bloodbank bus) {
+    this.bus = bus;
+    this.replies =
+        bus.subscribe(
+            SubscriberOptions.builder(CommandManager.COMPLETED, CommandManager.FAILED)
+                .temporary()
+                .build(),
+            this::onReply);
+  }
+
+  /**
+   * Creates a client on a bus.
+   *
+   * @param bus the bus
+   * @return the client; close it when done
+   */
+  public static CommandClient create(Bloodbank bus) {
+    return new CommandClient(Objects.requireNonNull(bus, "bus"));
+  }
+
+  private void onReply(EventEnvelope<JsonNode> event) {
+    for (UUID id : event.correlationIds()) {
+      Function<EventEnvelope<JsonNode>, Boolean> waiter = pending.get(id);
+      if (waiter != null && waiter.apply(event)) {
+        pending.remove(id);
+      }
+    }
+  }
+
+  /**
+   * Sends a command and awaits its result.
+   *
+   * @param commandType the command's event type
+   * @param payload the command payload
+   * @param resultType the class of the result
+   * @param timeout how long to wait for the answer
+   * @param <R> the result type
+   * @return a future completed with the result, or exceptionally
+   */
+  public <R> CompletableFuture<R> send(
+      String commandType, Object payload, Class<R> resultType, Duration timeout) {
+    EventEnvelope<Object> command;
+    try {
+      command =
+          EventEnvelope.builder(commandType, payload)
+              .withSource(Source.local(bus.options().serviceName()))
+              .build();
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return send(command, resultType, timeout);
+  }
+
+  /**
+   * Sends a prepared command envelope and awaits its result.
+   *
+   * @param command the command event
+   * @param resultType the class of the result
+   * @param timeout how long to wait for the answer
+   * @param <R> the result type
+   * @return a future completed with the result, or exceptionally
+   */
+  public <R> CompletableFuture<R> send(
+      EventEnvelope<?> command, Class<R> resultType, Duration timeout) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    UUID id = command.eventId();
+    pending.put(id, reply -> answer(reply, command, resultType, result));
+    result.whenComplete((r, t) -> pending.remove(id));
+    bus.publisher()
+        .publish(command)
+        .whenComplete(
+            (sent, t) -> {
+              if (t != null) {
+                result.completeExceptionally(t);
+              }
+            });
+    return result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private <R> boolean answer(
+      EventEnvelope<JsonNode> reply,
+      EventEnvelope<?> command,
+      Class<R> resultType,
+      CompletableFuture<R> result) {
+    JsonNode p = reply.payload();
+    if (reply.eventType().equals(CommandManager.COMPLETED)) {
+      try {
+        JsonNode value = p.get("result");
+        R r =
+            value == null || value.isNull()
+                ? null
+                : bus.codec().objectMapper().treeToValue(value, resultType);
+        result.complete(r);
+      } catch (JsonProcessingException e) {
+        result.completeExceptionally(
+            new BloodbankException(
+                "result of command "
+                    + command.eventId()
+                    + " does not fit "
+                    + resultType.getName()
+                    + ": "
+                    + e.getOriginalMessage(),
+                e));
+      }
+      return true;
+    }
+    if (p.path("is_final").asBoolean(false)) {
+      result.completeExceptionally(
+          new CommandFailedException(
+              command.eventId(),
+              command.eventType(),
+              p.path("error_class").asText("?"),
+              p.path("error_message").isNull() ? null : p.path("error_message").asText(),
+              p.path("attempt").asInt(0)));
+      return true;
+    }
+    return false;
+  }
+
+  /** Stops listening; pending sends time out. */
+  @Override
+  public void close() {
+    replies.close();
+  }
+}

@@ -1,0 +1,199 @@
+package dev.bloodbank.command;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.BloodbankException;
+import dev.bloodbank.DeliveryInfo;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.EventIds;
+import dev.bloodbank.Publisher;
+import dev.bloodbank.PublisherOptions;
+import dev.bloodbank.Source;
+import dev.bloodbank.registry.EventDefinition;
+import dev.bloodbank.validation.ValidationMode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes one command event: rehydrates its payload through the registry, runs it if it is an
+ * {@link Invokable}, publishes its side effects and a {@code command.completed} event only after it
+ * succeeded, and on failure runs its rollback and publishes {@code command.failed}.
+ *
+ * <p>Thread-safe; shared by a processor's workers.
+ */
+public final class CommandManager {
+  /** Event type of the event published when a command completed. */
+  public static final String COMPLETED = "command.completed";
+
+  /** Event type of the event published when an attempt at a command failed. */
+  public static final String FAILED = "command.failed";
+
+  private static final Logger LOG = LoggerFactory.getLogger(CommandManager.class);
+
+  /** What {@link #handle} did. */
+  public enum Outcome {
+    /** The command ran and its side effects were confirmed by the broker. */
+    EXECUTED,
+    /** The command had completed before (a redelivery); it was not run again. */
+    ALREADY_COMPLETED
+  }
+
+  private final Bloodbank bus;
+  private final ProcessedCommands processed;
+  private final Duration commandTimeout;
+  private final Publisher sideEffects;
+  private final Publisher outcomes;
+  private final Source source;
+
+  /**
+   * Creates a manager.
+   *
+   * @param bus the bus to publish on; its registry maps command types to classes
+   * @param processed where completed commands are remembered
+   * @param commandTimeout how long after it was sent a command must be done (its deadline)
+   */
+  public CommandManager(Bloodbank bus, ProcessedCommands processed, Duration commandTimeout) {
+    this.bus = Objects.requireNonNull(bus, "bus");
+    this.processed = Objects.requireNonNull(processed, "processed");
+    this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
+    this.sideEffects = bus.publisher();
+    // Outcome events are the processor's own; they need no catalog on the classpath.
+    this.outcomes =
+        bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
+    this.source = Source.local(bus.options().serviceName());
+  }
+
+  /**
+   * Executes a command and returns once its side effects are confirmed by the broker.
+   *
+   * @param command the command event, payload untyped
+   * @param delivery its delivery (attempt number)
+   * @return what was done
+   * @throws Exception the command's own failure (after rollback and the failure event), or a {@link
+   *     BloodbankException} when the event is not an executable command or its side effects could
+   *     not be published; the subscriber's retry policy then applies
+   */
+  public Outcome handle(EventEnvelope<JsonNode> command, DeliveryInfo delivery) throws Exception {
+    EventDefinition def = bus.registry().require(command.eventType());
+    Class<?> type = def.payloadClass();
+    if (!def.command() || type == null || !Invokable.class.isAssignableFrom(type)) {
+      throw new BloodbankException(
+          "event type '"
+              + command.eventType()
+              + "' is not an executable command: "
+              + (!def.command()
+                  ? "the catalog does not mark it as a command"
+                  : "its payload class "
+                      + (type == null ? "is missing" : type.getName())
+                      + " does not implement Invokable; bind one with registry().bind(type, class)"));
+    }
+    if (processed.isCompleted(command.eventId())) {
+      LOG.debug("command {} completed before; acknowledging without running it", command.eventId());
+      return Outcome.ALREADY_COMPLETED;
+    }
+    Invokable<?> invokable = (Invokable<?>) bus.codec().convertPayload(command, type).payload();
+    CommandContext context =
+        new CommandContext(
+            command.eventId(),
+            command.eventType(),
+            command.source().app(),
+            command.agentContext(),
+            command.timestamp(),
+            command.timestamp().plus(commandTimeout),
+            delivery.attempt());
+    EventCollector collector = new EventCollector(command.eventId(), source);
+    long started = System.nanoTime();
+    Object result;
+    try {
+      result = invokable.execute(context, collector);
+    } catch (Exception e) {
+      try {
+        invokable.rollback(context);
+      } catch (Exception rollbackFailure) {
+        LOG.warn(
+            "rollback of command {} ({}) failed: {}",
+            command.eventId(),
+            command.eventType(),
+            rollbackFailure.toString());
+      }
+      publishFailure(context, e, delivery.isLastAttempt());
+      throw e;
+    }
+    List<CompletableFuture<?>> sends = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (EventEnvelope<?> e : collector.events()) {
+      sends.add(sideEffects.publish(e));
+      ids.add(e.eventId().toString());
+    }
+    Map<String, Object> completed = new LinkedHashMap<>();
+    completed.put("command_type", command.eventType());
+    completed.put("command_id", command.eventId().toString());
+    completed.put("result", result == null ? null : bus.codec().objectMapper().valueToTree(result));
+    completed.put("side_effect_ids", ids);
+    completed.put("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    // Side effects first: the result is announced only once they are all confirmed.
+    await(sends, command);
+    await(List.of(outcomes.publish(outcome(COMPLETED, command, "completed", completed))), command);
+    processed.markCompleted(command.eventId());
+    return Outcome.EXECUTED;
+  }
+
+  private void publishFailure(CommandContext context, Exception e, boolean isFinal) {
+    Map<String, Object> failed = new LinkedHashMap<>();
+    failed.put("command_type", context.commandType());
+    failed.put("command_id", context.commandId().toString());
+    failed.put("error_class", e.getClass().getName());
+    failed.put("error_message", e.getMessage());
+    failed.put("attempt", context.attempt());
+    failed.put("is_final", isFinal);
+    try {
+      outcomes
+          .publish(
+              EventEnvelope.builder(FAILED, (Object) failed)
+                  .withEventId(EventIds.uuid5(context.commandId(), "failed:" + context.attempt()))
+                  .withCorrelationId(context.commandId())
+                  .withSource(source)
+                  .build())
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException ex) {
+      LOG.warn("could not publish command.failed for {}: {}", context.commandId(), ex.toString());
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private EventEnvelope<Object> outcome(
+      String type, EventEnvelope<?> command, String name, Map<String, Object> payload) {
+    return EventEnvelope.builder(type, (Object) payload)
+        .withEventId(EventIds.uuid5(command.eventId(), name))
+        .withCorrelationId(command.eventId())
+        .withSource(source)
+        .build();
+  }
+
+  private static void await(List<CompletableFuture<?>> sends, EventEnvelope<?> command)
+      throws InterruptedException {
+    try {
+      CompletableFuture.allOf(sends.toArray(new CompletableFuture<?>[0])).get();
+    } catch (ExecutionException e) {
+      throw new BloodbankException(
+          "side effects of command "
+              + command.eventId()
+              + " ("
+              + command.eventType()
+              + ") were not all confirmed: "
+              + e.getCause().getMessage(),
+          e.getCause());
+    }
+  }
+}

@@ -1,0 +1,200 @@
+package dev.bloodbank.command;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/** How a {@link CommandProcessor} consumes and executes commands. Immutable and thread-safe. */
+public final class CommandProcessorOptions {
+  /** Default number of commands executed at once: 4. */
+  public static final int DEFAULT_CONCURRENCY = 4;
+
+  /** Default attempts per command before it is dead-lettered: 3. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+  /** Default time a command has from being sent to completing: 5 min. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMinutes(5);
+
+  private final @Nullable String queueName;
+  private final int concurrency;
+  private final int maxAttempts;
+  private final List<Duration> retryDelays;
+  private final Duration commandTimeout;
+  private final @Nullable ProcessedCommands processed;
+
+  private CommandProcessorOptions(Builder b) {
+    this.queueName = b.queueName;
+    this.concurrency = b.concurrency;
+    this.maxAttempts = b.maxAttempts;
+    this.retryDelays = b.retryDelays;
+    this.commandTimeout = b.commandTimeout;
+    this.processed = b.processed;
+  }
+
+  /**
+   * Returns a builder with the defaults.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the defaults.
+   *
+   * @return the options
+   */
+  public static CommandProcessorOptions defaults() {
+    return builder().build();
+  }
+
+  /**
+   * Returns the queue name, when set.
+   *
+   * @return the name, or null for {@code <service>_commands}
+   */
+  public @Nullable String queueName() {
+    return queueName;
+  }
+
+  /**
+   * Returns how many commands run at once.
+   *
+   * @return 1 or more
+   */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /**
+   * Returns the attempts per command.
+   *
+   * @return 1 or more
+   */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /**
+   * Returns the delays before retries.
+   *
+   * @return one or more delays
+   */
+  public List<Duration> retryDelays() {
+    return retryDelays;
+  }
+
+  /**
+   * Returns how long a command has from being sent to completing.
+   *
+   * @return the timeout
+   */
+  public Duration commandTimeout() {
+    return commandTimeout;
+  }
+
+  /**
+   * Returns the store of completed commands, when one was given.
+   *
+   * @return the store, or null for Redis when the bus tracks causation in Redis, otherwise memory
+   */
+  public @Nullable ProcessedCommands processed() {
+    return processed;
+  }
+
+  /** Builds {@link CommandProcessorOptions}. Not thread-safe. */
+  public static final class Builder {
+    private @Nullable String queueName;
+    private int concurrency = DEFAULT_CONCURRENCY;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private List<Duration> retryDelays =
+        List.of(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private @Nullable ProcessedCommands processed;
+
+    private Builder() {}
+
+    /**
+     * Sets the queue name. Default: {@code <service>_commands}.
+     *
+     * @param queueName the name
+     * @return this builder
+     */
+    public Builder queueName(String queueName) {
+      this.queueName = Objects.requireNonNull(queueName, "queueName");
+      return this;
+    }
+
+    /**
+     * Sets how many commands run at once. Default: 4.
+     *
+     * @param concurrency 1 to 1,024
+     * @return this builder
+     */
+    public Builder concurrency(int concurrency) {
+      if (concurrency < 1 || concurrency > 1024) {
+        throw new IllegalArgumentException(
+            "concurrency must be between 1 and 1024, was " + concurrency);
+      }
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /**
+     * Sets the attempts per command and the delays between them. Default: 3; 1 s, 5 s, 30 s.
+     *
+     * @param attempts 1 to 100
+     * @param delays one or more delays, the last repeating
+     * @return this builder
+     */
+    public Builder retries(int attempts, List<Duration> delays) {
+      if (attempts < 1 || attempts > 100) {
+        throw new IllegalArgumentException("attempts must be between 1 and 100, was " + attempts);
+      }
+      if (delays.isEmpty()) {
+        throw new IllegalArgumentException("at least one retry delay is required");
+      }
+      this.maxAttempts = attempts;
+      this.retryDelays = List.copyOf(delays);
+      return this;
+    }
+
+    /**
+     * Sets how long a command has from being sent to completing; it sees this as {@link
+     * CommandContext#deadline()}. Default: 5 min.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder commandTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("commandTimeout must be positive, was " + timeout);
+      }
+      this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the store of completed commands. Default: Redis when the bus tracks causation in Redis,
+     * otherwise an in-memory store of 100,000 commands.
+     *
+     * @param processed the store; the processor does not close it
+     * @return this builder
+     */
+    public Builder processed(ProcessedCommands processed) {
+      this.processed = Objects.requireNonNull(processed, "processed");
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
+    public CommandProcessorOptions build() {
+      return new CommandProcessorOptions(this);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.bloodbank.command;
+
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.EventIds;
+import dev.bloodbank.Source;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Collects the events a command causes while it executes; they are published after it returns.
+ *
+ * <p>Each event gets the command's id as its correlation id and a deterministic id, the UUIDv5 of
+ * the command id and its position ({@code uuid5(commandId, "side-effect:" + n)}, n from 0), so a
+ * re-executed command emits the same ids. Not thread-safe: use it from the executing thread.
+ */
+public final class EventCollector {
+  private final UUID commandId;
+  private final Source source;
+  private final List<EventEnvelope<?>> events = new ArrayList<>();
+
+  EventCollector(UUID commandId, Source source) {
+    this.commandId = commandId;
+    this.source = source;
+  }
+
+  /**
+   * Returns the id the n-th side effect of a command gets.
+   *
+   * @param commandId the command's event id
+   * @param position 0 for the first side effect
+   * @return the deterministic id
+   */
+  public static UUID sideEffectId(UUID commandId, int position) {
+    return EventIds.uuid5(commandId, "side-effect:" + position);
+  }
+
+  /**
+   * Adds an event caused by the command.
+   *
+   * @param eventType the event type
+   * @param payload the payload
+   * @param <T> the payload type
+   * @return the envelope that will be published
+   */
+  public <T> EventEnvelope<T> add(String eventType, T payload) {
+    EventEnvelope<T> e =
+        EventEnvelope.builder(eventType, payload)
+            .withEventId(sideEffectId(commandId, events.size()))
+            .withCorrelationId(commandId)
+            .withSource(source)
+            .build();
+    events.add(e);
+    return e;
+  }
+
+  /**
+   * Returns the events collected so far.
+   *
+   * @return an unmodifiable view
+   */
+  public List<EventEnvelope<?>> events() {
+    return Collections.unmodifiableList(events);
+  }
+}
