@@ -121,4 +121,83 @@ class CorrelationPublishIT {
     assertThat(recorder.lost()).isPositive();
     assertThat(recorder.inOutage()).isFalse();
   }
+
+  @Test
+  void redisShutdownAndRestartDuringPublishing(BrokerExtension.Broker broker) throws Exception {
+    Bloodbank bus = connect(broker);
+    Publisher p = bus.publisher();
+    EventEnvelope<String> root = p.publish("test.root", "r").get(5, TimeUnit.SECONDS);
+    written.add(root.eventId());
+    List<CompletableFuture<EventEnvelope<String>>> futures = new ArrayList<>();
+    try {
+      for (int i = 0; i < 200; i++) {
+        if (i == 50) {
+          run("redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave");
+        }
+        if (i == 150) {
+          startRedis();
+        }
+        futures.add(p.publish("test.child", "c" + i, List.of(root.eventId())));
+        Thread.sleep(10);
+      }
+    } finally {
+      startRedis();
+    }
+    CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+    for (CompletableFuture<EventEnvelope<String>> f : futures) {
+      written.add(f.join().eventId());
+    }
+    // Lettuce reconnects on its own; new links are recorded again.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    boolean recorded = false;
+    while (!recorded && System.nanoTime() < deadline) {
+      EventEnvelope<String> later =
+          p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
+      written.add(later.eventId());
+      Thread.sleep(300);
+      try {
+        recorded = redis.exists("bloodbank:correlation:forward:" + later.eventId()) == 1;
+      } catch (RuntimeException e) {
+        // the test's own connection is reconnecting too
+      }
+    }
+    assertThat(recorded).as("a link recorded after Redis came back").isTrue();
+    assertThat(bus.correlationRecorder().orElseThrow().lost()).isPositive();
+  }
+
+  private static void startRedis() throws Exception {
+    if (pingRedis()) {
+      return;
+    }
+    run(
+        "redis-server",
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--appendonly",
+        "no");
+    for (int i = 0; i < 50 && !pingRedis(); i++) {
+      Thread.sleep(100);
+    }
+  }
+
+  private static boolean pingRedis() {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", 6379), 200);
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  private static void run(String... command) throws Exception {
+    Process proc = new ProcessBuilder(command).redirectErrorStream(true).start();
+    proc.getInputStream().readAllBytes();
+    proc.waitFor(30, TimeUnit.SECONDS);
+  }
 }
