@@ -192,32 +192,33 @@ public final class BrokerExtension
           // best effort
         }
       }
-      try {
-        if (raw.isOpen()) {
-          for (String q : queues) {
-            for (String name : List.of(q, q + ".dlq")) {
-              deleteQuietly(name);
-            }
+      // A fresh connection: the test may have closed or broken the raw one.
+      ConnectionFactory f = new ConnectionFactory();
+      f.setHost("127.0.0.1");
+      try (Connection c = f.newConnection("test-cleanup-" + id)) {
+        for (String q : queues) {
+          for (String name : List.of(q, q + ".dlq")) {
+            deleteQuietly(c, name);
           }
-          deleteExchangeQuietly();
         }
-        raw.close();
+        try (Channel ch = c.createChannel()) {
+          ch.exchangeDelete(exchange());
+        } catch (Exception e) {
+          // absent
+        }
       } catch (Exception e) {
         // best effort
       }
-    }
-
-    private void deleteQuietly(String queue) {
-      try (Channel ch = raw.createChannel()) {
-        ch.queueDelete(queue);
-      } catch (Exception e) {
-        // absent
+      try {
+        raw.abort(1000);
+      } catch (RuntimeException e) {
+        // closed already
       }
     }
 
-    private void deleteExchangeQuietly() {
-      try (Channel ch = raw.createChannel()) {
-        ch.exchangeDelete(exchange());
+    private static void deleteQuietly(Connection c, String queue) {
+      try (Channel ch = c.createChannel()) {
+        ch.queueDelete(queue);
       } catch (Exception e) {
         // absent
       }

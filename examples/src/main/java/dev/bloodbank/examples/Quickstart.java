@@ -38,9 +38,10 @@ public final class Quickstart {
       List<String> meetings = List.of("m-1", "m-2", "m-3");
       CountDownLatch received = new CountDownLatch(meetings.size());
 
-      // A subscriber on a wildcard: every fireflies.transcript.* event.
+      // A subscriber on a wildcard: every fireflies.transcript.* event. Temporary: the queue is
+      // gone when the demo ends (services use durable queues, the default).
       SubscriberOptions wildcard =
-          SubscriberOptions.builder("fireflies.transcript.*").queueName("quickstart-demo").build();
+          SubscriberOptions.builder("fireflies.transcript.*").temporary().build();
       try (Subscriber subscriber =
           bus.subscribe(
               wildcard,
