@@ -38,6 +38,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final String dlq;
   private final Channel channel;
   private final ExecutorService workers;
+  private final boolean inline;
   private final Object ackLock = new Object();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong handled = new AtomicLong();
@@ -69,6 +70,7 @@ final class AmqpSubscriber<T> implements Subscriber {
     if (channel == null) {
       throw new IOException("the broker has no free channel (channel_max reached)");
     }
+    this.inline = options.concurrency() == 1;
     AtomicInteger threadNo = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -180,6 +182,15 @@ final class AmqpSubscriber<T> implements Subscriber {
     public void handleDelivery(
         String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
       inFlight.incrementAndGet();
+      if (inline) {
+        // One worker: the channel's own dispatch thread is that worker, without a hand-off.
+        if (closing) {
+          settle(envelope.getDeliveryTag(), false, true);
+        } else {
+          process(envelope, props, body);
+        }
+        return;
+      }
       try {
         workers.execute(() -> process(envelope, props, body));
       } catch (RejectedExecutionException e) {

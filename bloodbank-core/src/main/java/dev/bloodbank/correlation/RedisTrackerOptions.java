@@ -25,8 +25,8 @@ public final class RedisTrackerOptions {
   /** Default timeout of one Redis command: 1 s. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(1);
 
-  /** Default bound of Lettuce's request queue: 1,024 commands. */
-  public static final int DEFAULT_REQUEST_QUEUE_SIZE = 1024;
+  /** Default bound of Lettuce's request queue: 8,192 commands. */
+  public static final int DEFAULT_REQUEST_QUEUE_SIZE = 8192;
 
   /** Default maximum number of events a traversal visits: 10,000. */
   public static final int DEFAULT_MAX_NODES = 10_000;
@@ -293,7 +293,7 @@ public final class RedisTrackerOptions {
 
     /**
      * Sets the bound of the client's request queue, so an outage cannot grow the heap. Default:
-     * 1,024.
+     * 8,192.
      *
      * @param size 16 to 1,000,000
      * @return this builder

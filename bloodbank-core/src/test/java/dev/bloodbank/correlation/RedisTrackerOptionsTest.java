@@ -14,7 +14,7 @@ class RedisTrackerOptionsTest {
     assertThat(o.uri()).isEqualTo(RedisTrackerOptions.DEFAULT_URI);
     assertThat(o.ttl()).isEqualTo(Duration.ofDays(30));
     assertThat(o.commandTimeout()).isEqualTo(RedisTrackerOptions.DEFAULT_COMMAND_TIMEOUT);
-    assertThat(o.requestQueueSize()).isEqualTo(1024);
+    assertThat(o.requestQueueSize()).isEqualTo(RedisTrackerOptions.DEFAULT_REQUEST_QUEUE_SIZE);
     assertThat(o.cluster()).isFalse();
   }
 

@@ -1,0 +1,535 @@
+package dev.bloodbank.benchmarks;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.BloodbankOptions;
+import dev.bloodbank.EventCodec;
+import dev.bloodbank.Publisher;
+import dev.bloodbank.PublisherOptions;
+import dev.bloodbank.Subscriber;
+import dev.bloodbank.SubscriberOptions;
+import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.schemas.voice.TranscriptionCompleted;
+import dev.bloodbank.validation.ValidationMode;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs Bloodbank and raw amqp-client side by side on the local RabbitMQ (and Redis), interleaved,
+ * and prints one table of medians with Bloodbank's figures as ratios of the raw ones.
+ *
+ * <p>Same 1 KB persistent message, same confirm window (1,000), same classic queue on both sides;
+ * warm-up excluded. Options: {@code --runs N} (3), {@code --seconds S} per publish run (5), {@code
+ * --latency-seconds S} (20) at {@code --rate R} events/s (1000), {@code --consume N} (50,000),
+ * {@code --smoke} (everything tiny), {@code --json FILE}.
+ */
+public final class LoadHarness {
+  private static final String EXCHANGE = "bloodbank.bench";
+  private static final int WINDOW = 1000;
+
+  private int runs = 3;
+  private int seconds = 5;
+  private int latencySeconds = 20;
+  private int rate = 1000;
+  private int consumeCount = 50_000;
+  private Path json = Path.of("target", "benchmark-results.json");
+
+  private final long base = System.nanoTime();
+  private Connection raw;
+  private byte[] body;
+  private final AtomicLong peakHeapAfterGc = new AtomicLong();
+
+  public static void main(String[] args) throws Exception {
+    LoadHarness h = new LoadHarness();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--runs" -> h.runs = Integer.parseInt(args[++i]);
+        case "--seconds" -> h.seconds = Integer.parseInt(args[++i]);
+        case "--latency-seconds" -> h.latencySeconds = Integer.parseInt(args[++i]);
+        case "--rate" -> h.rate = Integer.parseInt(args[++i]);
+        case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
+        case "--json" -> h.json = Path.of(args[++i]);
+        case "--smoke" -> {
+          h.runs = 1;
+          h.seconds = 1;
+          h.latencySeconds = 1;
+          h.consumeCount = 2000;
+        }
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    h.run();
+  }
+
+  private void run() throws Exception {
+    ConnectionFactory f = new ConnectionFactory();
+    f.setHost("127.0.0.1");
+    raw = f.newConnection("bench-raw");
+    body = EventCodec.create().encode(Payloads.envelope(0));
+    try (Channel ch = raw.createChannel()) {
+      ch.exchangeDeclare(EXCHANGE, "topic", true);
+      ch.queueDeclare(
+          "bloodbank.bench.sink", true, false, false, Map.of("x-queue-type", "classic"));
+      ch.queueBind("bloodbank.bench.sink", EXCHANGE, "#");
+      ch.queuePurge("bloodbank.bench.sink");
+    }
+    BloodbankOptions plain =
+        BloodbankOptions.builder()
+            .exchange(EXCHANGE)
+            .serviceName("bench")
+            .validation(ValidationMode.STRICT)
+            .build();
+    BloodbankOptions tracked = plain.mutate().correlation(RedisTrackerOptions.defaults()).build();
+    Map<String, List<Double>> results = new LinkedHashMap<>();
+    Thread heap = heapSampler();
+    try (Bloodbank bus = Bloodbank.connect(plain);
+        Bloodbank busTracked = Bloodbank.connect(tracked)) {
+      for (int r = 0; r < runs; r++) {
+        add(results, "raw publish", rawPublish());
+        add(results, "bloodbank publish (strict validation)", bbPublish(bus, false));
+        add(results, "bloodbank publish (validation + tracking)", bbPublish(busTracked, true));
+      }
+      for (int r = 0; r < runs; r++) {
+        double[] rawLat = rawLatency();
+        double[] bbLat = bbLatency(bus);
+        add(results, "raw e2e p50 ms", rawLat[0]);
+        add(results, "raw e2e p99 ms", rawLat[1]);
+        add(results, "raw e2e p99.9 ms", rawLat[2]);
+        add(results, "bloodbank e2e p50 ms", bbLat[0]);
+        add(results, "bloodbank e2e p99 ms", bbLat[1]);
+        add(results, "bloodbank e2e p99.9 ms", bbLat[2]);
+        add(results, "raw consume", rawConsume());
+        add(results, "bloodbank consume", bbConsume(bus));
+      }
+    } finally {
+      heap.interrupt();
+      try (Channel ch = raw.createChannel()) {
+        ch.queueDelete("bloodbank.bench.sink");
+      }
+      raw.close();
+    }
+    report(results);
+  }
+
+  private static void add(Map<String, List<Double>> m, String k, double v) {
+    m.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+  }
+
+  private static double median(List<Double> v) {
+    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  }
+
+  // ---- publish throughput --------------------------------------------------------------
+
+  private void purge() throws IOException, java.util.concurrent.TimeoutException {
+    try (Channel ch = raw.createChannel()) {
+      ch.queuePurge("bloodbank.bench.sink");
+    }
+  }
+
+  /** amqp-client directly: confirms, at most 1,000 unconfirmed, pre-encoded 1 KB body. */
+  private double rawPublish() throws Exception {
+    Channel ch = raw.createChannel();
+    ch.confirmSelect();
+    Semaphore window = new Semaphore(WINDOW);
+    ConcurrentNavigableMap<Long, Boolean> outstanding = new ConcurrentSkipListMap<>();
+    AtomicLong confirmed = new AtomicLong();
+    ch.addConfirmListener(
+        (tag, multiple) -> {
+          int n = settle(outstanding, tag, multiple);
+          confirmed.addAndGet(n);
+          window.release(n);
+        },
+        (tag, multiple) -> window.release(settle(outstanding, tag, multiple)));
+    rawLoop(ch, window, outstanding, TimeUnit.SECONDS.toNanos(1)); // warm-up
+    window.acquire(WINDOW);
+    window.release(WINDOW);
+    long start = System.nanoTime();
+    long before = confirmed.get();
+    rawLoop(ch, window, outstanding, TimeUnit.SECONDS.toNanos(seconds));
+    window.acquire(WINDOW);
+    double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+    ch.close();
+    purge();
+    return rate;
+  }
+
+  private void rawLoop(
+      Channel ch, Semaphore window, ConcurrentNavigableMap<Long, Boolean> outstanding, long nanos)
+      throws Exception {
+    long end = System.nanoTime() + nanos;
+    while (System.nanoTime() < end) {
+      window.acquire();
+      AMQP.BasicProperties props =
+          new AMQP.BasicProperties.Builder()
+              .deliveryMode(2)
+              .contentType("application/json")
+              .messageId(UUID.randomUUID().toString())
+              .build();
+      outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
+      ch.basicPublish(EXCHANGE, Payloads.TYPE, false, props, body);
+    }
+  }
+
+  private static int settle(
+      ConcurrentNavigableMap<Long, Boolean> outstanding, long tag, boolean multiple) {
+    if (!multiple) {
+      return outstanding.remove(tag) != null ? 1 : 0;
+    }
+    var head = outstanding.headMap(tag, true);
+    int n = head.size();
+    head.clear();
+    return n;
+  }
+
+  /** Bloodbank: builds, validates and encodes each event, same window, one channel. */
+  private double bbPublish(Bloodbank bus, boolean tracking) throws Exception {
+    Publisher p = bus.publisher(PublisherOptions.builder().maxInFlight(WINDOW).channels(1).build());
+    AtomicLong confirmed = new AtomicLong();
+    List<UUID> parents = List.of(UUID.randomUUID());
+    bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(1));
+    long before = confirmed.get();
+    long start = System.nanoTime();
+    bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(seconds));
+    p.close(); // waits for confirms in flight
+    double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+    purge();
+    return rate;
+  }
+
+  /**
+   * The application's payload object is built once, as the raw side's body is encoded once; each
+   * event gets its own envelope (id, timestamp), encoding and validation: the SDK's work.
+   */
+  private static void bbLoop(
+      Publisher p, AtomicLong confirmed, List<UUID> parents, boolean tracking, long nanos) {
+    TranscriptionCompleted payload = Payloads.transcription(0);
+    long end = System.nanoTime() + nanos;
+    while (System.nanoTime() < end) {
+      p.publish(Payloads.TYPE, payload, tracking ? parents : List.of())
+          .thenRun(confirmed::incrementAndGet);
+    }
+  }
+
+  // ---- end-to-end latency at a fixed rate ----------------------------------------------
+
+  private double[] rawLatency() throws Exception {
+    String q = "bloodbank.bench.latency.raw";
+    long[] samples = new long[(latencySeconds + 1) * rate];
+    AtomicInteger n = new AtomicInteger();
+    CountDownLatch all = new CountDownLatch(samples.length);
+    Channel consumer = raw.createChannel();
+    consumer.queueDeclare(q, true, false, false, Map.of("x-queue-type", "classic"));
+    consumer.queueBind(q, EXCHANGE, "latency.raw");
+    consumer.basicQos(10);
+    consumer.basicConsume(
+        q,
+        false,
+        new DefaultConsumer(consumer) {
+          @Override
+          public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] b)
+              throws IOException {
+            long sent = ((Number) props.getHeaders().get("sent")).longValue();
+            int i = n.getAndIncrement();
+            if (i < samples.length) {
+              samples[i] = System.nanoTime() - base - sent;
+            }
+            getChannel().basicAck(env.getDeliveryTag(), false);
+            all.countDown();
+          }
+        });
+    Channel pub = raw.createChannel();
+    pub.confirmSelect();
+    paced(
+        samples.length,
+        () -> {
+          try {
+            pub.basicPublish(
+                EXCHANGE,
+                "latency.raw",
+                false,
+                new AMQP.BasicProperties.Builder()
+                    .deliveryMode(2)
+                    .contentType("application/json")
+                    .headers(Map.of("sent", System.nanoTime() - base))
+                    .build(),
+                body);
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    all.await(latencySeconds + 30L, TimeUnit.SECONDS);
+    pub.close();
+    consumer.queueDelete(q);
+    consumer.close();
+    return percentiles(samples, n.get());
+  }
+
+  private double[] bbLatency(Bloodbank bus) throws Exception {
+    long[] samples = new long[(latencySeconds + 1) * rate];
+    AtomicInteger n = new AtomicInteger();
+    CountDownLatch all = new CountDownLatch(samples.length);
+    Subscriber s =
+        bus.subscribe(
+            SubscriberOptions.builder(Payloads.TYPE)
+                .queueName("bloodbank.bench.latency.bb")
+                .build(),
+            TranscriptionCompleted.class,
+            e -> {
+              long sent = e.payload().getAudioMetadata().getDurationSeconds().longValue();
+              int i = n.getAndIncrement();
+              if (i < samples.length) {
+                samples[i] = System.nanoTime() - base - sent;
+              }
+              all.countDown();
+            });
+    purge();
+    Publisher p = bus.publisher();
+    paced(samples.length, () -> p.publish(Payloads.envelope(System.nanoTime() - base)));
+    all.await(latencySeconds + 30L, TimeUnit.SECONDS);
+    s.close();
+    deleteQueues("bloodbank.bench.latency.bb");
+    purge();
+    return percentiles(samples, n.get());
+  }
+
+  private void paced(int count, Runnable send) {
+    long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+    long next = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      send.run();
+      next += interval;
+    }
+  }
+
+  /** Percentiles of the samples after the first second (warm-up). */
+  private double[] percentiles(long[] samples, int n) {
+    int from = Math.min(rate, Math.max(0, Math.min(n, samples.length) - 1));
+    long[] s = Arrays.copyOfRange(samples, from, Math.min(n, samples.length));
+    Arrays.sort(s);
+    if (s.length == 0) {
+      return new double[] {Double.NaN, Double.NaN, Double.NaN};
+    }
+    return new double[] {ms(s, 0.50), ms(s, 0.99), ms(s, 0.999)};
+  }
+
+  private static double ms(long[] sorted, double q) {
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
+  }
+
+  // ---- consume throughput ---------------------------------------------------------------
+
+  private void preload(String routingKey, int count) throws Exception {
+    Channel ch = raw.createChannel();
+    ch.confirmSelect();
+    AMQP.BasicProperties props =
+        new AMQP.BasicProperties.Builder().deliveryMode(2).contentType("application/json").build();
+    for (int i = 0; i < count; i++) {
+      ch.basicPublish(EXCHANGE, routingKey, false, props, body);
+      if (i % 1000 == 999) {
+        ch.waitForConfirmsOrDie(30_000);
+      }
+    }
+    ch.waitForConfirmsOrDie(30_000);
+    ch.close();
+  }
+
+  private double rawConsume() throws Exception {
+    String q = "bloodbank.bench.consume.raw";
+    Channel ch = raw.createChannel();
+    ch.queueDeclare(q, true, false, false, Map.of("x-queue-type", "classic"));
+    ch.queueBind(q, EXCHANGE, "consume.raw");
+    preload("consume.raw", consumeCount);
+    CountDownLatch done = new CountDownLatch(consumeCount);
+    ch.basicQos(10);
+    long start = System.nanoTime();
+    ch.basicConsume(
+        q,
+        false,
+        new DefaultConsumer(ch) {
+          @Override
+          public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] b)
+              throws IOException {
+            new String(b, StandardCharsets.UTF_8).length(); // touch the body as a handler would
+            getChannel().basicAck(env.getDeliveryTag(), false);
+            done.countDown();
+          }
+        });
+    done.await(5, TimeUnit.MINUTES);
+    double rate = consumeCount / ((System.nanoTime() - start) / 1e9);
+    ch.queueDelete(q);
+    ch.close();
+    return rate;
+  }
+
+  private double bbConsume(Bloodbank bus) throws Exception {
+    String q = "bloodbank.bench.consume.bb";
+    SubscriberOptions opts = SubscriberOptions.builder("consume.bb").queueName(q).build();
+    bus.subscribe(opts, TranscriptionCompleted.class, e -> {}).close(); // declare the queues
+    preload("consume.bb", consumeCount);
+    CountDownLatch done = new CountDownLatch(consumeCount);
+    long start = System.nanoTime();
+    Subscriber s = bus.subscribe(opts, TranscriptionCompleted.class, e -> done.countDown());
+    done.await(5, TimeUnit.MINUTES);
+    double rate = consumeCount / ((System.nanoTime() - start) / 1e9);
+    s.close();
+    deleteQueues(q);
+    return rate;
+  }
+
+  private void deleteQueues(String q) throws Exception {
+    try (Channel ch = raw.createChannel()) {
+      for (String name :
+          List.of(q, q + ".dlq", q + ".retry.1000", q + ".retry.5000", q + ".retry.30000")) {
+        ch.queueDelete(name);
+      }
+    }
+  }
+
+  // ---- heap and report ------------------------------------------------------------------
+
+  private Thread heapSampler() {
+    Thread t =
+        new Thread(
+            () -> {
+              List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
+              while (!Thread.currentThread().isInterrupted()) {
+                long afterGc = 0;
+                for (MemoryPoolMXBean p : pools) {
+                  if (p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null) {
+                    afterGc += p.getCollectionUsage().getUsed();
+                  }
+                }
+                peakHeapAfterGc.accumulateAndGet(afterGc, Math::max);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+              }
+            },
+            "bench-heap");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void report(Map<String, List<Double>> r) throws IOException {
+    double raw = median(r.get("raw publish"));
+    double bb = median(r.get("bloodbank publish (strict validation)"));
+    double bbT = median(r.get("bloodbank publish (validation + tracking)"));
+    double rawP99 = median(r.get("raw e2e p99 ms"));
+    double bbP99 = median(r.get("bloodbank e2e p99 ms"));
+    double rawC = median(r.get("raw consume"));
+    double bbC = median(r.get("bloodbank consume"));
+    double heapMb = peakHeapAfterGc.get() / 1024.0 / 1024.0;
+    StringBuilder t = new StringBuilder();
+    t.append(
+        String.format(
+            "Bloodbank vs raw amqp-client, %s, RabbitMQ %s, medians of %d run(s)%n",
+            LocalDate.now(), serverVersion(), runs));
+    t.append("| measure | raw | Bloodbank | ratio | target | met |\n|---|---|---|---|---|---|\n");
+    row(
+        t,
+        "publish, 1 KB persistent, confirms, window 1000 (msg/s)",
+        raw,
+        bb,
+        bb / raw,
+        "≥ 0.90",
+        bb / raw >= 0.90);
+    row(
+        t,
+        "publish with Redis causation tracking (msg/s)",
+        raw,
+        bbT,
+        bbT / raw,
+        "≥ 0.80",
+        bbT / raw >= 0.80);
+    t.append(
+        String.format(
+            "| end-to-end latency at %d/s, p50 (ms) | %.2f | %.2f | %.2f | | |%n",
+            rate,
+            median(r.get("raw e2e p50 ms")),
+            median(r.get("bloodbank e2e p50 ms")),
+            median(r.get("bloodbank e2e p50 ms")) / median(r.get("raw e2e p50 ms"))));
+    t.append(
+        String.format(
+            "| end-to-end latency p99 (ms) | %.2f | %.2f | %.2f | ≤ 1.30 | %s |%n",
+            rawP99, bbP99, bbP99 / rawP99, bbP99 / rawP99 <= 1.30 ? "yes" : "NO"));
+    t.append(
+        String.format(
+            "| end-to-end latency p99.9 (ms) | %.2f | %.2f | %.2f | | |%n",
+            median(r.get("raw e2e p99.9 ms")),
+            median(r.get("bloodbank e2e p99.9 ms")),
+            median(r.get("bloodbank e2e p99.9 ms")) / median(r.get("raw e2e p99.9 ms"))));
+    row(
+        t,
+        "consume, prefetch 10, manual ack (msg/s)",
+        rawC,
+        bbC,
+        bbC / rawC,
+        "≥ 0.90",
+        bbC / rawC >= 0.90);
+    t.append(
+        String.format(
+            "| harness heap after GC, peak (MB) | | %.0f | | < 128 | %s |%n",
+            heapMb, heapMb < 128 ? "yes" : "NO"));
+    System.out.print(t);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("date", LocalDate.now().toString());
+    out.put("rabbitmq", serverVersion());
+    out.put("runs", runs);
+    out.put("samples", r);
+    out.put("heap_after_gc_peak_mb", heapMb);
+    Files.createDirectories(json.toAbsolutePath().getParent());
+    Files.writeString(
+        json,
+        EventCodec.defaultObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    System.out.println("JSON: " + json.toAbsolutePath());
+  }
+
+  private static void row(
+      StringBuilder t,
+      String what,
+      double raw,
+      double bb,
+      double ratio,
+      String target,
+      boolean met) {
+    t.append(
+        String.format(
+            "| %s | %.0f | %.0f | %.2f | %s | %s |%n",
+            what, raw, bb, ratio, target, met ? "yes" : "NO"));
+  }
+
+  private String serverVersion() {
+    Object v = raw.getServerProperties().get("version");
+    return v == null ? "?" : v.toString();
+  }
+}

@@ -1,0 +1,126 @@
+package dev.bloodbank.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.EventCodec;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.EventIds;
+import dev.bloodbank.registry.EventRegistry;
+import dev.bloodbank.schemas.voice.TranscriptionCompleted;
+import dev.bloodbank.validation.EventValidator;
+import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.wal.FsyncPolicy;
+import dev.bloodbank.wal.WalOptions;
+import dev.bloodbank.wal.WriteAheadLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+/** JMH: envelope encode/decode, validation of a 1 KB payload, UUIDv5, WAL append. */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class MicroBenchmarks {
+
+  /** Shared codec, validator and a 1 KB event. */
+  @State(Scope.Benchmark)
+  public static class Events {
+    final EventCodec codec = EventCodec.create();
+    final EventValidator validator =
+        EventValidator.create(EventRegistry.fromClasspath(), codec.objectMapper());
+    final EventEnvelope<TranscriptionCompleted> envelope = Payloads.envelope(1);
+    byte[] bytes;
+    EventEnvelope<JsonNode> decoded;
+
+    @Setup
+    public void setUp() {
+      bytes = codec.encode(envelope);
+      decoded = codec.decode(bytes);
+      validator.validate(envelope, ValidationMode.STRICT);
+    }
+  }
+
+  @Benchmark
+  public byte[] encode(Events e) {
+    return e.codec.encode(e.envelope);
+  }
+
+  @Benchmark
+  public EventEnvelope<TranscriptionCompleted> decodeTyped(Events e) {
+    return e.codec.decode(e.bytes, TranscriptionCompleted.class);
+  }
+
+  @Benchmark
+  public void validateTypedPayload(Events e) {
+    e.validator.validate(e.envelope, ValidationMode.STRICT);
+  }
+
+  @Benchmark
+  public void validateJsonPayload(Events e) {
+    e.validator.validate(e.decoded, ValidationMode.STRICT);
+  }
+
+  @Benchmark
+  public UUID deterministicId() {
+    return EventIds.deterministic("fireflies.transcript.upload", Map.of("meeting_id", "abc123"));
+  }
+
+  /** A log per trial, in a temporary directory. */
+  @State(Scope.Benchmark)
+  public static class Wal {
+    @Param({"each", "batched"})
+    public String fsync;
+
+    Path dir;
+    WriteAheadLog wal;
+    byte[] event;
+    UUID id = UUID.randomUUID();
+
+    @Setup(Level.Trial)
+    public void open() throws IOException {
+      dir = Files.createTempDirectory("wal-bench");
+      FsyncPolicy policy =
+          fsync.equals("each")
+              ? FsyncPolicy.EACH_RECORD
+              : FsyncPolicy.batched(Duration.ofMillis(2), 256);
+      wal =
+          WriteAheadLog.open(
+              WalOptions.builder()
+                  .path(dir.resolve("bench.jsonl"))
+                  .fsync(policy)
+                  .compactAfter(1_000_000)
+                  .build());
+      event = EventCodec.create().encode(Payloads.envelope(1));
+    }
+
+    @TearDown(Level.Trial)
+    public void close() throws IOException {
+      wal.close();
+      try (var files = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(p);
+        }
+      }
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  @Benchmark
+  @Threads(8)
+  public long walAppend(Wal w) {
+    return w.wal.append(w.id, Payloads.TYPE, w.event);
+  }
+}

@@ -1,0 +1,38 @@
+package dev.bloodbank.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CI runs the harness for a few seconds to prove it still works; numbers are not checked. */
+class LoadHarnessSmokeIT {
+  @TempDir Path dir;
+
+  @Test
+  void smokeRunPrintsTheTableAndWritesJson() throws Exception {
+    Path json = dir.resolve("results.json");
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      LoadHarness.main(new String[] {"--smoke", "--json", json.toString()});
+    } finally {
+      System.setOut(original);
+    }
+    String table = out.toString(StandardCharsets.UTF_8);
+    System.out.print(table);
+    assertThat(table)
+        .contains("| publish, 1 KB persistent")
+        .contains("| consume,")
+        .contains("RabbitMQ");
+    assertThat(Files.readString(json))
+        .contains("\"raw publish\"")
+        .contains("\"bloodbank consume\"");
+  }
+}
