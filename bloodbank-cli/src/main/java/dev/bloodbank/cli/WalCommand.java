@@ -1,11 +1,10 @@
 package dev.bloodbank.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.Bloodbank;
-import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.wal.DurablePublisher;
 import dev.bloodbank.wal.WalOptions;
 import dev.bloodbank.wal.WalRecord;
 import dev.bloodbank.wal.WriteAheadLog;
@@ -15,9 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -80,34 +76,16 @@ final class WalCommand {
       Bb bb = wal.bb;
       try (WriteAheadLog log = open(file);
           Bloodbank bus = bb.connect(ValidationMode.SKIP)) {
-        List<WalRecord> pending = log.pending();
+        int total = log.pendingCount();
         Publisher publisher = bus.publisher(PublisherOptions.builder().build());
-        AtomicInteger doneCount = new AtomicInteger();
-        AtomicInteger failed = new AtomicInteger();
-        CompletableFuture<?>[] sends = new CompletableFuture<?>[pending.size()];
-        for (int i = 0; i < pending.size(); i++) {
-          WalRecord r = pending.get(i);
-          EventEnvelope<JsonNode> e = bus.codec().decode(r.event());
-          sends[i] =
-              publisher
-                  .publish(e)
-                  .whenComplete(
-                      (ok, t) -> {
-                        if (t == null) {
-                          log.markDone(r.seq());
-                        } else {
-                          failed.incrementAndGet();
-                        }
-                        progress(bb, doneCount.incrementAndGet(), pending.size());
-                      });
-        }
-        CompletableFuture.allOf(sends).handle((v, t) -> null).get(5, TimeUnit.MINUTES);
+        int confirmed =
+            new DurablePublisher(publisher, log, bus.codec())
+                .replay((done, sent) -> progress(bb, done, sent));
         if (bb.color) {
           bb.err.println();
         }
-        bb.out.println(
-            "replayed " + (pending.size() - failed.get()) + " of " + pending.size() + " event(s)");
-        return failed.get() == 0 ? Bb.OK : Bb.UNREACHABLE;
+        bb.out.println("replayed " + confirmed + " of " + total + " event(s)");
+        return confirmed == total ? Bb.OK : Bb.UNREACHABLE;
       }
     }
 

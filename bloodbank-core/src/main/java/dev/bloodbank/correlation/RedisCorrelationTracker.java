@@ -67,30 +67,25 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   RedisCorrelationTracker(RedisTrackerOptions options) {
     this.options = options;
     this.ttlSeconds = options.ttl().getSeconds();
-    TimeoutOptions timeouts = TimeoutOptions.enabled(options.commandTimeout());
+    // Bounded queue and no buffering while disconnected: an outage must not grow the heap.
+    ClientOptions clientOptions =
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .requestQueueSize(options.requestQueueSize())
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
+            .build();
     if (options.cluster()) {
       List<RedisURI> seeds = new ArrayList<>();
       for (String u : options.uri().split(",")) {
         seeds.add(uri(u.trim()));
       }
       RedisClusterClient c = RedisClusterClient.create(seeds);
-      c.setOptions(
-          ClusterClientOptions.builder()
-              .autoReconnect(true)
-              .requestQueueSize(options.requestQueueSize())
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .timeoutOptions(timeouts)
-              .build());
+      c.setOptions(ClusterClientOptions.builder(clientOptions).build());
       this.client = c;
     } else {
       RedisClient c = RedisClient.create(uri(options.uri()));
-      c.setOptions(
-          ClientOptions.builder()
-              .autoReconnect(true)
-              .requestQueueSize(options.requestQueueSize())
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .timeoutOptions(timeouts)
-              .build());
+      c.setOptions(clientOptions);
       this.client = c;
     }
     connection();

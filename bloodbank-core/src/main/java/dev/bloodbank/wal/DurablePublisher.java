@@ -1,6 +1,5 @@
 package dev.bloodbank.wal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.EventCodec;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Publisher;
@@ -9,6 +8,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,10 +74,29 @@ public final class DurablePublisher {
    * @return how many events were confirmed by the broker now
    */
   public int replay() {
-    List<CompletableFuture<?>> sends = new ArrayList<>();
-    for (WalRecord r : wal.pending()) {
-      EventEnvelope<JsonNode> e = codec.decode(r.event());
-      sends.add(publisher.publish(e).thenRun(() -> wal.markDone(r.seq())));
+    return replay((done, total) -> {});
+  }
+
+  /**
+   * Like {@link #replay()}, reporting each outcome as it arrives.
+   *
+   * @param progress called with the number of outcomes so far and the number of events sent, from a
+   *     callback thread
+   * @return how many events were confirmed by the broker now
+   */
+  public int replay(BiConsumer<Integer, Integer> progress) {
+    List<WalRecord> pending = wal.pending();
+    AtomicInteger outcomes = new AtomicInteger();
+    List<CompletableFuture<?>> sends = new ArrayList<>(pending.size());
+    for (WalRecord r : pending) {
+      CompletableFuture<?> send;
+      try {
+        send = publisher.publish(codec.decode(r.event())).thenRun(() -> wal.markDone(r.seq()));
+      } catch (RuntimeException e) {
+        send = CompletableFuture.failedFuture(e);
+      }
+      sends.add(
+          send.whenComplete((v, t) -> progress.accept(outcomes.incrementAndGet(), pending.size())));
     }
     int confirmed = 0;
     for (CompletableFuture<?> f : sends) {
