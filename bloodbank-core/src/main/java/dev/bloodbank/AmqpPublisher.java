@@ -92,10 +92,8 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
     byte[] body;
     try {
-      if (interceptor != null) {
-        interceptor.beforeSend(envelope);
-      }
-      body = bus.codec().encode(envelope);
+      EventEnvelope<?> toEncode = interceptor != null ? interceptor.beforeSend(envelope) : envelope;
+      body = bus.codec().encode(toEncode);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -421,8 +421,18 @@ public final class Bloodbank implements AutoCloseable {
     }
 
     @Override
-    public void beforeSend(EventEnvelope<?> envelope) {
-      validator.validate(envelope, mode);
+    public EventEnvelope<?> beforeSend(EventEnvelope<?> envelope) {
+      if (mode == ValidationMode.SKIP) {
+        return envelope;
+      }
+      // Validate the JSON tree and encode that same tree: the payload is serialized once.
+      Object payload = envelope.payload();
+      EventEnvelope<?> tree =
+          payload instanceof JsonNode
+              ? envelope
+              : envelope.withPayload(codec.objectMapper().<JsonNode>valueToTree(payload));
+      validator.validate(tree, mode);
+      return tree;
     }
 
     @Override
