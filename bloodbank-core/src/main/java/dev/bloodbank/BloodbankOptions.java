@@ -142,13 +142,12 @@ public final class BloodbankOptions {
    */
   public static BloodbankOptions fromEnvironment(Map<String, String> env) {
     Builder b = builder();
-    String url = firstSet(env, "RABBIT_URL", "RABBITMQ_URL");
-    if (url != null) {
+    String urlVar = firstSetName(env, "RABBIT_URL", "RABBITMQ_URL");
+    if (urlVar != null) {
       try {
-        b.uri(url);
+        b.uri(env.get(urlVar).trim());
       } catch (IllegalArgumentException e) {
-        String var = env.get("RABBIT_URL") != null ? "RABBIT_URL" : "RABBITMQ_URL";
-        throw new IllegalArgumentException(var + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(urlVar + ": " + e.getMessage(), e);
       }
     }
     String exchange = firstSet(env, "BLOODBANK_EXCHANGE", "EXCHANGE_NAME");
@@ -169,6 +168,8 @@ public final class BloodbankOptions {
                 + LogSafe.escape(heartbeat)
                 + "'",
             e);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("BLOODBANK_HEARTBEAT_SECONDS: " + e.getMessage(), e);
       }
     }
     if (firstSet(env, "REDIS_URL", "REDIS_HOST") != null) {
@@ -187,6 +188,16 @@ public final class BloodbankOptions {
       }
     }
     return b.build();
+  }
+
+  private static @Nullable String firstSetName(Map<String, String> env, String... names) {
+    for (String n : names) {
+      String v = env.get(n);
+      if (v != null && !v.isBlank()) {
+        return n;
+      }
+    }
+    return null;
   }
 
   private static @Nullable String firstSet(Map<String, String> env, String... names) {
@@ -459,7 +470,14 @@ public final class BloodbankOptions {
         try {
           u = new URI(s);
         } catch (URISyntaxException e) {
-          throw new IllegalArgumentException("malformed AMQP URI '" + redact(s) + "'", e);
+          // Not chained: the parser's message quotes the whole URI, password included.
+          throw new IllegalArgumentException(
+              "malformed AMQP URI '"
+                  + redact(s)
+                  + "': "
+                  + e.getReason()
+                  + " at index "
+                  + e.getIndex());
         }
         String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
@@ -499,8 +517,17 @@ public final class BloodbankOptions {
       return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
-    private static String redact(String uri) {
-      return LogSafe.escape(uri.replaceFirst("(://[^:/@]*):[^@/]*@", "$1:****@"));
+    /** Masks the password: everything between the first ':' of the user info and the last '@'. */
+    static String redact(String uri) {
+      int scheme = uri.indexOf("://");
+      int at = uri.lastIndexOf('@');
+      if (scheme >= 0 && at > scheme) {
+        int colon = uri.indexOf(':', scheme + 3);
+        if (colon >= 0 && colon < at) {
+          uri = uri.substring(0, colon + 1) + "****" + uri.substring(at);
+        }
+      }
+      return LogSafe.escape(uri);
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * so each attempt is reported exactly once. On shutdown every outstanding send is failed at once:
  * automatic recovery restarts sequence numbers, so confirms for them would never come.
  */
-final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownListener {
+final class ConfirmChannel {
   /** Receives the outcome of each attempt. Called on the connection's thread; must not block. */
   interface Outcomes {
     void acked(Send send);
@@ -34,27 +34,75 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
     void timedOut(Send send);
   }
 
+  /**
+   * One channel and the sends it awaits confirms for. A replaced channel keeps its own map, so its
+   * late shutdown notice cannot touch the sends of its successor, whose sequence numbers start
+   * again at 1.
+   */
+  private final class Generation implements ConfirmListener, ReturnListener, ShutdownListener {
+    final Channel channel;
+    final ConcurrentNavigableMap<Long, Send> outstanding = new ConcurrentSkipListMap<>();
+
+    Generation(Channel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void handleAck(long deliveryTag, boolean multiple) {
+      settle(outstanding, deliveryTag, multiple, true);
+    }
+
+    @Override
+    public void handleNack(long deliveryTag, boolean multiple) {
+      settle(outstanding, deliveryTag, multiple, false);
+    }
+
+    @Override
+    public void handleReturn(
+        int replyCode,
+        String replyText,
+        String exchange,
+        String routingKey,
+        AMQP.BasicProperties properties,
+        byte[] body) {
+      // The return comes before the ack of the same message on this channel, so the oldest
+      // outstanding send with this message id and no return yet is the one returned.
+      String id = properties.getMessageId();
+      for (Send s : outstanding.values()) {
+        if (s.returned == null && Objects.equals(s.messageId(), id)) {
+          s.returned = new UnroutableEventException(exchange, routingKey, replyCode, replyText);
+          return;
+        }
+      }
+    }
+
+    @Override
+    public void shutdownCompleted(ShutdownSignalException cause) {
+      failAll(outstanding, cause);
+    }
+  }
+
   private final Connection connection;
   private final Outcomes outcomes;
-  private final ConcurrentNavigableMap<Long, Send> outstanding = new ConcurrentSkipListMap<>();
-  private Channel channel;
+  private volatile Generation current;
 
   ConfirmChannel(Connection connection, Outcomes outcomes) throws IOException {
     this.connection = connection;
     this.outcomes = outcomes;
-    this.channel = open();
+    this.current = open();
   }
 
-  private Channel open() throws IOException {
+  private Generation open() throws IOException {
     Channel ch = connection.createChannel();
     if (ch == null) {
       throw new IOException("the broker has no free channel (channel_max reached)");
     }
     ch.confirmSelect();
-    ch.addConfirmListener(this);
-    ch.addReturnListener(this);
-    ch.addShutdownListener(this);
-    return ch;
+    Generation g = new Generation(ch);
+    ch.addConfirmListener(g);
+    ch.addReturnListener(g);
+    ch.addShutdownListener(g);
+    return g;
   }
 
   /**
@@ -63,23 +111,32 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
    * @throws IOException or {@link AlreadyClosedException} when nothing was sent
    */
   synchronized void send(Send s, long deadlineNanos) throws IOException {
-    if (!channel.isOpen()) {
+    Generation g = current;
+    if (!g.channel.isOpen()) {
       // Recovery brings back channels only with their connection; one closed by a channel
       // error while the connection is up stays closed unless it is replaced.
       if (!connection.isOpen()) {
         throw new AlreadyClosedException(
             new ShutdownSignalException(true, false, null, connection));
       }
-      channel = open();
+      // Whatever the dead channel still awaited will never be confirmed.
+      failAll(g.outstanding, new ShutdownSignalException(false, false, null, g.channel));
+      g = open();
+      current = g;
+    }
+    long seq = g.channel.getNextPublishSeqNo();
+    if (seq <= 0 || g.outstanding.containsKey(seq)) {
+      // A recovering channel is swapped in before confirm mode is turned back on: no confirm
+      // would ever come for this publish, so refuse it and let the caller retry.
+      throw new IOException("channel is recovering and not in confirm mode yet");
     }
     s.deadlineNanos = deadlineNanos;
     s.returned = null;
-    long seq = channel.getNextPublishSeqNo();
-    outstanding.put(seq, s);
+    g.outstanding.put(seq, s);
     try {
-      channel.basicPublish(s.exchange, s.routingKey, s.mandatory, s.props, s.body);
+      g.channel.basicPublish(s.exchange, s.routingKey, s.mandatory, s.props, s.body);
     } catch (IOException | RuntimeException e) {
-      outstanding.remove(seq, s);
+      g.outstanding.remove(seq, s);
       throw e;
     }
   }
@@ -90,6 +147,7 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
    * sweep.
    */
   void sweep(long nowNanos) {
+    ConcurrentNavigableMap<Long, Send> outstanding = current.outstanding;
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       Send s = e.getValue();
       if (nowNanos - s.deadlineNanos < 0) {
@@ -102,20 +160,35 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
   }
 
   int outstandingCount() {
-    return outstanding.size();
+    return current.outstanding.size();
   }
 
-  @Override
-  public void handleAck(long deliveryTag, boolean multiple) {
-    settle(deliveryTag, multiple, true);
+  // Delegates kept for the unit tests, which drive the current channel's listeners directly.
+
+  void handleAck(long deliveryTag, boolean multiple) {
+    current.handleAck(deliveryTag, multiple);
   }
 
-  @Override
-  public void handleNack(long deliveryTag, boolean multiple) {
-    settle(deliveryTag, multiple, false);
+  void handleNack(long deliveryTag, boolean multiple) {
+    current.handleNack(deliveryTag, multiple);
   }
 
-  private void settle(long tag, boolean multiple, boolean ack) {
+  void handleReturn(
+      int replyCode,
+      String replyText,
+      String exchange,
+      String routingKey,
+      AMQP.BasicProperties properties,
+      byte[] body) {
+    current.handleReturn(replyCode, replyText, exchange, routingKey, properties, body);
+  }
+
+  void shutdownCompleted(ShutdownSignalException cause) {
+    current.shutdownCompleted(cause);
+  }
+
+  private void settle(
+      ConcurrentNavigableMap<Long, Send> outstanding, long tag, boolean multiple, boolean ack) {
     if (multiple) {
       Iterator<Map.Entry<Long, Send>> it = outstanding.headMap(tag, true).entrySet().iterator();
       while (it.hasNext()) {
@@ -140,27 +213,7 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
     }
   }
 
-  @Override
-  public void handleReturn(
-      int replyCode,
-      String replyText,
-      String exchange,
-      String routingKey,
-      AMQP.BasicProperties properties,
-      byte[] body) {
-    // The return comes before the ack of the same message on this channel, so the oldest
-    // outstanding send with this message id and no return yet is the one returned.
-    String id = properties.getMessageId();
-    for (Send s : outstanding.values()) {
-      if (s.returned == null && Objects.equals(s.messageId(), id)) {
-        s.returned = new UnroutableEventException(exchange, routingKey, replyCode, replyText);
-        return;
-      }
-    }
-  }
-
-  @Override
-  public void shutdownCompleted(ShutdownSignalException cause) {
+  private void failAll(ConcurrentNavigableMap<Long, Send> outstanding, Throwable cause) {
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       if (outstanding.remove(e.getKey(), e.getValue())) {
         outcomes.lost(e.getValue(), cause);
@@ -169,13 +222,14 @@ final class ConfirmChannel implements ConfirmListener, ReturnListener, ShutdownL
   }
 
   synchronized void close() {
+    Generation g = current;
     try {
-      if (channel.isOpen()) {
-        channel.close();
+      if (g.channel.isOpen()) {
+        g.channel.close();
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       // closing anyway; the shutdown listener fails what is left
     }
-    shutdownCompleted(new ShutdownSignalException(false, true, null, channel));
+    failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
   }
 }

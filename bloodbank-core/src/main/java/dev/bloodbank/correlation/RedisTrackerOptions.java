@@ -213,7 +213,16 @@ public final class RedisTrackerOptions {
 
   /** Masks the password of a Redis URI. */
   static String redact(String uri) {
-    return uri.replaceAll("(://)([^@/]*?)(:[^@/]*)?@", "$1$2:****@");
+    // Everything between the first ':' of the user info and the last '@' (passwords may hold '/').
+    int scheme = uri.indexOf("://");
+    int at = uri.lastIndexOf('@');
+    if (scheme < 0 || at <= scheme) {
+      return uri;
+    }
+    int colon = uri.indexOf(':', scheme + 3);
+    return colon >= 0 && colon < at
+        ? uri.substring(0, colon + 1) + "****" + uri.substring(at)
+        : uri.substring(0, scheme + 3) + "****" + uri.substring(at);
   }
 
   /** Builds {@link RedisTrackerOptions}. Not thread-safe. */

@@ -1,0 +1,406 @@
+package dev.bloodbank;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ReturnListener;
+import com.rabbitmq.client.ShutdownListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mockito.ArgumentCaptor;
+
+/**
+ * The confirm bookkeeping of {@link ConfirmChannel}: every attempt gets exactly one outcome. The
+ * AMQP channel and connection are mocks; the outcomes are recorded by a fake.
+ */
+class PublisherConfirmTest {
+
+  /** Records every outcome, in order, as "kind:messageId". */
+  static final class RecordingOutcomes implements ConfirmChannel.Outcomes {
+    final List<String> calls = new ArrayList<>();
+    final List<Throwable> causes = new ArrayList<>();
+
+    @Override
+    public synchronized void acked(Send send) {
+      calls.add("acked:" + send.messageId());
+    }
+
+    @Override
+    public synchronized void nacked(Send send) {
+      calls.add("nacked:" + send.messageId());
+    }
+
+    @Override
+    public synchronized void lost(Send send, Throwable cause) {
+      calls.add("lost:" + send.messageId());
+      causes.add(cause);
+    }
+
+    @Override
+    public synchronized void timedOut(Send send) {
+      calls.add("timedOut:" + send.messageId());
+    }
+
+    synchronized List<String> calls() {
+      return List.copyOf(calls);
+    }
+
+    synchronized long outcomesFor(String messageId) {
+      return calls.stream().filter(c -> c.endsWith(":" + messageId)).count();
+    }
+  }
+
+  /** A mock channel in confirm mode: publish sequence numbers start at {@code first}. */
+  static final class FakeChannel {
+    final Channel mock = mock(Channel.class);
+    final AtomicLong nextSeq;
+    final AtomicBoolean open = new AtomicBoolean(true);
+    final List<String> published = new ArrayList<>();
+
+    FakeChannel(long first) throws IOException {
+      nextSeq = new AtomicLong(first);
+      when(mock.isOpen()).thenAnswer(i -> open.get());
+      when(mock.getNextPublishSeqNo()).thenAnswer(i -> nextSeq.get());
+      doAnswer(
+              i -> {
+                AMQP.BasicProperties p = i.getArgument(3);
+                published.add(p.getMessageId());
+                if (nextSeq.get() > 0) {
+                  nextSeq.incrementAndGet();
+                }
+                return null;
+              })
+          .when(mock)
+          .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    }
+  }
+
+  private final RecordingOutcomes outcomes = new RecordingOutcomes();
+  private Connection connection;
+  private FakeChannel first;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    connection = mock(Connection.class);
+    when(connection.isOpen()).thenReturn(true);
+    first = new FakeChannel(1);
+  }
+
+  private ConfirmChannel channel(FakeChannel... channels) throws IOException {
+    Channel[] rest = new Channel[channels.length - 1];
+    for (int i = 1; i < channels.length; i++) {
+      rest[i - 1] = channels[i].mock;
+    }
+    when(connection.createChannel()).thenReturn(channels[0].mock, rest);
+    return new ConfirmChannel(connection, outcomes);
+  }
+
+  private static Send send(String messageId) {
+    return new Send(
+        "ex",
+        "a.b",
+        new AMQP.BasicProperties.Builder().messageId(messageId).build(),
+        new byte[] {'{', '}'},
+        true);
+  }
+
+  @Test
+  void opensTheChannelInConfirmModeWithListeners() throws IOException {
+    ConfirmChannel cc = channel(first);
+    verify(first.mock).confirmSelect();
+    verify(first.mock).addConfirmListener(any(ConfirmListener.class));
+    verify(first.mock).addReturnListener(any(ReturnListener.class));
+    verify(first.mock).addShutdownListener(any(ShutdownListener.class));
+  }
+
+  @Test
+  void multipleAckSettlesEveryTagUpToItExactlyOnce() throws IOException {
+    ConfirmChannel cc = channel(first);
+    for (String id : List.of("m1", "m2", "m3", "m4", "m5")) {
+      cc.send(send(id), 1_000);
+    }
+    cc.handleAck(3, true);
+    assertThat(outcomes.calls()).containsExactly("acked:m1", "acked:m2", "acked:m3");
+    cc.handleAck(3, true);
+    cc.handleAck(2, false);
+    assertThat(outcomes.calls()).hasSize(3);
+    assertThat(cc.outstandingCount()).isEqualTo(2);
+    cc.handleAck(5, true);
+    assertThat(outcomes.calls())
+        .containsExactly("acked:m1", "acked:m2", "acked:m3", "acked:m4", "acked:m5");
+    assertThat(cc.outstandingCount()).isZero();
+  }
+
+  @Test
+  void singleAckSettlesOnlyItsTag() throws IOException {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    cc.send(send("m3"), 1_000);
+    cc.handleAck(2, false);
+    assertThat(outcomes.calls()).containsExactly("acked:m2");
+    cc.handleAck(99, false);
+    assertThat(outcomes.calls()).containsExactly("acked:m2");
+    assertThat(cc.outstandingCount()).isEqualTo(2);
+  }
+
+  @Test
+  void nackReportsNacked() throws IOException {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    cc.send(send("m3"), 1_000);
+    cc.handleNack(1, false);
+    cc.handleNack(3, true);
+    cc.handleAck(3, true);
+    assertThat(outcomes.calls()).containsExactly("nacked:m1", "nacked:m2", "nacked:m3");
+  }
+
+  @Test
+  void returnMarksTheOldestOutstandingSendWithThatMessageId() throws IOException {
+    ConfirmChannel cc = channel(first);
+    Send a = send("dup");
+    Send b = send("other");
+    Send c = send("dup");
+    cc.send(a, 1_000);
+    cc.send(b, 1_000);
+    cc.send(c, 1_000);
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId("dup").build();
+
+    cc.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+    assertThat(a.returned).isNotNull();
+    assertThat(a.returned.replyCode()).isEqualTo(312);
+    assertThat(a.returned.getMessage()).contains("'ex'").contains("'a.b'").contains("NO_ROUTE");
+    assertThat(b.returned).isNull();
+    assertThat(c.returned).isNull();
+
+    cc.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+    assertThat(c.returned).isNotNull();
+    assertThat(b.returned).isNull();
+
+    // a return for a message that is not outstanding marks nothing
+    cc.handleReturn(
+        312,
+        "NO_ROUTE",
+        "ex",
+        "a.b",
+        new AMQP.BasicProperties.Builder().messageId("unknown").build(),
+        new byte[0]);
+    assertThat(b.returned).isNull();
+
+    // the ack still comes (the broker confirms returned messages); the publisher decides
+    cc.handleAck(3, true);
+    assertThat(outcomes.calls()).containsExactly("acked:dup", "acked:other", "acked:dup");
+  }
+
+  @Test
+  void aNewAttemptClearsTheReturnOfTheLastOne() throws IOException {
+    ConfirmChannel cc = channel(first);
+    Send a = send("m1");
+    cc.send(a, 1_000);
+    cc.handleReturn(
+        312,
+        "NO_ROUTE",
+        "ex",
+        "a.b",
+        new AMQP.BasicProperties.Builder().messageId("m1").build(),
+        new byte[0]);
+    assertThat(a.returned).isNotNull();
+    cc.sweep(2_000);
+    cc.send(a, 5_000);
+    assertThat(a.returned).isNull();
+    assertThat(a.deadlineNanos).isEqualTo(5_000);
+  }
+
+  @Test
+  void shutdownFailsEveryOutstandingSendExactlyOnce() throws IOException {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    cc.send(send("m3"), 1_000);
+    cc.handleAck(1, false);
+    ShutdownSignalException signal = new ShutdownSignalException(true, false, null, connection);
+
+    cc.shutdownCompleted(signal);
+    assertThat(outcomes.calls()).containsExactly("acked:m1", "lost:m2", "lost:m3");
+    assertThat(outcomes.causes).containsOnly(signal);
+
+    cc.shutdownCompleted(signal);
+    cc.handleAck(3, true);
+    cc.handleNack(3, true);
+    cc.sweep(Long.MAX_VALUE / 2);
+    assertThat(outcomes.calls()).containsExactly("acked:m1", "lost:m2", "lost:m3");
+    assertThat(cc.outstandingCount()).isZero();
+  }
+
+  @Test
+  void closeFailsWhatIsOutstanding() throws Exception {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), 1_000);
+    cc.close();
+    verify(first.mock).close();
+    assertThat(outcomes.calls()).containsExactly("lost:m1");
+  }
+
+  @Test
+  void sweepTimesOutOnlyOverdueSends() throws IOException {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 2_000);
+    cc.send(send("m3"), 3_000);
+
+    cc.sweep(999);
+    assertThat(outcomes.calls()).isEmpty();
+    cc.sweep(2_000);
+    assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2");
+    cc.sweep(2_500);
+    assertThat(outcomes.calls()).hasSize(2);
+    // a late confirm of a timed-out attempt is ignored; the one still in time is acked
+    cc.handleAck(3, true);
+    assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2", "acked:m3");
+  }
+
+  @Test
+  void sweepHandlesNanoTimeWrapAround() throws IOException {
+    ConfirmChannel cc = channel(first);
+    cc.send(send("m1"), Long.MAX_VALUE - 10);
+    cc.send(send("m2"), Long.MIN_VALUE + 10);
+    cc.sweep(Long.MAX_VALUE);
+    assertThat(outcomes.calls()).containsExactly("timedOut:m1");
+    cc.sweep(Long.MIN_VALUE + 10);
+    assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2");
+  }
+
+  @Test
+  void aSendWhosePublishThrowsIsNotOutstanding() throws IOException {
+    ConfirmChannel cc = channel(first);
+    doThrow(new IOException("socket closed"))
+        .when(first.mock)
+        .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    assertThatThrownBy(() -> cc.send(send("m1"), 1_000))
+        .isInstanceOf(IOException.class)
+        .hasMessage("socket closed");
+    doThrow(new AlreadyClosedException(new ShutdownSignalException(true, false, null, connection)))
+        .when(first.mock)
+        .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    assertThatThrownBy(() -> cc.send(send("m2"), 1_000)).isInstanceOf(AlreadyClosedException.class);
+    assertThat(cc.outstandingCount()).isZero();
+    // the caller owns those failures: nothing else reports them
+    cc.sweep(10_000);
+    cc.shutdownCompleted(new ShutdownSignalException(true, false, null, connection));
+    assertThat(outcomes.calls()).isEmpty();
+  }
+
+  @Test
+  void aChannelClosedWhileTheConnectionIsUpIsReopened() throws IOException {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    first.open.set(false);
+    cc.shutdownCompleted(new ShutdownSignalException(false, false, null, first.mock));
+    assertThat(outcomes.calls()).containsExactly("lost:m1");
+
+    cc.send(send("m2"), 1_000);
+    verify(connection, times(2)).createChannel();
+    verify(second.mock).confirmSelect();
+    verify(second.mock).addConfirmListener(any(ConfirmListener.class));
+    verify(second.mock).addShutdownListener(any(ShutdownListener.class));
+    assertThat(first.published).containsExactly("m1");
+    assertThat(second.published).containsExactly("m2");
+    cc.handleAck(1, false);
+    assertThat(outcomes.calls()).containsExactly("lost:m1", "acked:m2");
+  }
+
+  @Test
+  void aClosedChannelIsNotReopenedWhileTheConnectionIsDown() throws IOException {
+    ConfirmChannel cc = channel(first);
+    first.open.set(false);
+    when(connection.isOpen()).thenReturn(false);
+    assertThatThrownBy(() -> cc.send(send("m1"), 1_000)).isInstanceOf(AlreadyClosedException.class);
+    verify(connection, times(1)).createChannel();
+    verify(first.mock, never()).basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    assertThat(cc.outstandingCount()).isZero();
+  }
+
+  @Test
+  void noFreeChannelIsAnIoException() throws IOException {
+    when(connection.createChannel()).thenReturn(null);
+    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("channel_max");
+  }
+
+  /**
+   * The RabbitMQ client closes a channel (so {@code isOpen()} is false) before it calls the
+   * channel's shutdown listeners: {@code ChannelN.asyncShutdown} marks the channel closed, sends
+   * close-ok and releases the channel number, and only then notifies listeners. A publisher thread
+   * can reopen the channel in between; the new channel numbers its publishes from 1 again.
+   */
+  @Test
+  void reopeningBeforeTheOldChannelsShutdownListenerRanLosesNoSend() throws IOException {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("old"), 1_000);
+    first.open.set(false); // closed by the broker; listeners not yet called
+    cc.send(send("new"), 1_000); // reopens: the new channel's first sequence number is 1 again
+
+    // The dead channel's own listener reports its shutdown late.
+    ArgumentCaptor<ShutdownListener> oldListener = ArgumentCaptor.forClass(ShutdownListener.class);
+    verify(first.mock).addShutdownListener(oldListener.capture());
+    oldListener
+        .getValue()
+        .shutdownCompleted(new ShutdownSignalException(false, false, null, first.mock));
+    cc.handleAck(1, false); // the new channel confirms its first publish
+
+    assertThat(outcomes.outcomesFor("old")).as("outcomes of the send on the dead channel").isOne();
+    assertThat(outcomes.outcomesFor("new")).as("outcomes of the send on the new channel").isOne();
+    assertThat(outcomes.calls()).containsExactlyInAnyOrder("lost:old", "acked:new");
+  }
+
+  /**
+   * Automatic recovery swaps in the new channel before it turns confirm mode back on ({@code
+   * AutorecoveringChannel.automaticallyRecover} sets the delegate, then {@code recoverState()}
+   * calls {@code confirmSelect}). In between, {@code getNextPublishSeqNo()} is 0 for every publish
+   * and no confirm will ever come for them.
+   */
+  @Test
+  void publishesOnARecoveredChannelNotYetInConfirmModeAllGetAnOutcome() throws IOException {
+    FakeChannel recovering = new FakeChannel(0);
+    ConfirmChannel cc = channel(recovering);
+    List<String> sent = new ArrayList<>();
+    for (String id : List.of("r1", "r2", "r3")) {
+      try {
+        cc.send(send(id), 1_000);
+        sent.add(id);
+      } catch (IOException | RuntimeException e) {
+        // refused without sending: the caller retries it
+      }
+    }
+    cc.sweep(5_000);
+    cc.shutdownCompleted(new ShutdownSignalException(true, false, null, connection));
+    for (String id : sent) {
+      assertThat(outcomes.outcomesFor(id)).as("outcomes of %s", id).isOne();
+    }
+  }
+}
