@@ -272,6 +272,11 @@ final class AmqpSubscriber<T> implements Subscriber {
       if (t instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
+      if (closing) {
+        // Interrupted by close() past its timeout: not the event's fault; give it back as it was.
+        settle(tag, false, true);
+        return;
+      }
       int nowFailed = failures + 1;
       noteError(
           "handler failed on event "

@@ -163,30 +163,6 @@ final class ConfirmChannel {
     return current.outstanding.size();
   }
 
-  // Delegates kept for the unit tests, which drive the current channel's listeners directly.
-
-  void handleAck(long deliveryTag, boolean multiple) {
-    current.handleAck(deliveryTag, multiple);
-  }
-
-  void handleNack(long deliveryTag, boolean multiple) {
-    current.handleNack(deliveryTag, multiple);
-  }
-
-  void handleReturn(
-      int replyCode,
-      String replyText,
-      String exchange,
-      String routingKey,
-      AMQP.BasicProperties properties,
-      byte[] body) {
-    current.handleReturn(replyCode, replyText, exchange, routingKey, properties, body);
-  }
-
-  void shutdownCompleted(ShutdownSignalException cause) {
-    current.shutdownCompleted(cause);
-  }
-
   private void settle(
       ConcurrentNavigableMap<Long, Send> outstanding, long tag, boolean multiple, boolean ack) {
     if (multiple) {

@@ -28,11 +28,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mockito.ArgumentCaptor;
 
 /**
  * The confirm bookkeeping of {@link ConfirmChannel}: every attempt gets exactly one outcome. The
- * AMQP channel and connection are mocks; the outcomes are recorded by a fake.
+ * AMQP channels and connection are mocks that call back the listeners registered on them, as the
+ * RabbitMQ client does; the outcomes are recorded by a fake.
  */
 class PublisherConfirmTest {
 
@@ -71,17 +71,32 @@ class PublisherConfirmTest {
     }
   }
 
-  /** A mock channel in confirm mode: publish sequence numbers start at {@code first}. */
+  /**
+   * A mock channel in confirm mode whose publish sequence numbers start at {@code first} (0: not in
+   * confirm mode). It calls the listeners registered on it, as the RabbitMQ client does.
+   */
   static final class FakeChannel {
     final Channel mock = mock(Channel.class);
     final AtomicLong nextSeq;
     final AtomicBoolean open = new AtomicBoolean(true);
     final List<String> published = new ArrayList<>();
+    final List<ConfirmListener> confirmListeners = new ArrayList<>();
+    final List<ReturnListener> returnListeners = new ArrayList<>();
+    final List<ShutdownListener> shutdownListeners = new ArrayList<>();
 
     FakeChannel(long first) throws IOException {
       nextSeq = new AtomicLong(first);
       when(mock.isOpen()).thenAnswer(i -> open.get());
       when(mock.getNextPublishSeqNo()).thenAnswer(i -> nextSeq.get());
+      doAnswer(i -> confirmListeners.add(i.getArgument(0)))
+          .when(mock)
+          .addConfirmListener(any(ConfirmListener.class));
+      doAnswer(i -> returnListeners.add(i.getArgument(0)))
+          .when(mock)
+          .addReturnListener(any(ReturnListener.class));
+      doAnswer(i -> shutdownListeners.add(i.getArgument(0)))
+          .when(mock)
+          .addShutdownListener(any(ShutdownListener.class));
       doAnswer(
               i -> {
                 AMQP.BasicProperties p = i.getArgument(3);
@@ -93,6 +108,41 @@ class PublisherConfirmTest {
               })
           .when(mock)
           .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    }
+
+    void ack(long tag, boolean multiple) throws IOException {
+      for (ConfirmListener l : confirmListeners) {
+        l.handleAck(tag, multiple);
+      }
+    }
+
+    void nack(long tag, boolean multiple) throws IOException {
+      for (ConfirmListener l : confirmListeners) {
+        l.handleNack(tag, multiple);
+      }
+    }
+
+    void returned(String messageId) throws IOException {
+      AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(messageId).build();
+      for (ReturnListener l : returnListeners) {
+        l.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+      }
+    }
+
+    /** Closed by the broker or the network: marked closed first, listeners called after. */
+    void closeAndNotify(ShutdownSignalException signal) {
+      open.set(false);
+      notifyShutdown(signal);
+    }
+
+    void notifyShutdown(ShutdownSignalException signal) {
+      for (ShutdownListener l : shutdownListeners) {
+        l.shutdownCompleted(signal);
+      }
+    }
+
+    ShutdownSignalException brokerClose() {
+      return new ShutdownSignalException(false, false, null, mock);
     }
   }
 
@@ -127,11 +177,11 @@ class PublisherConfirmTest {
 
   @Test
   void opensTheChannelInConfirmModeWithListeners() throws IOException {
-    ConfirmChannel cc = channel(first);
+    channel(first);
     verify(first.mock).confirmSelect();
-    verify(first.mock).addConfirmListener(any(ConfirmListener.class));
-    verify(first.mock).addReturnListener(any(ReturnListener.class));
-    verify(first.mock).addShutdownListener(any(ShutdownListener.class));
+    assertThat(first.confirmListeners).hasSize(1);
+    assertThat(first.returnListeners).hasSize(1);
+    assertThat(first.shutdownListeners).hasSize(1);
   }
 
   @Test
@@ -140,13 +190,13 @@ class PublisherConfirmTest {
     for (String id : List.of("m1", "m2", "m3", "m4", "m5")) {
       cc.send(send(id), 1_000);
     }
-    cc.handleAck(3, true);
+    first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("acked:m1", "acked:m2", "acked:m3");
-    cc.handleAck(3, true);
-    cc.handleAck(2, false);
+    first.ack(3, true);
+    first.ack(2, false);
     assertThat(outcomes.calls()).hasSize(3);
     assertThat(cc.outstandingCount()).isEqualTo(2);
-    cc.handleAck(5, true);
+    first.ack(5, true);
     assertThat(outcomes.calls())
         .containsExactly("acked:m1", "acked:m2", "acked:m3", "acked:m4", "acked:m5");
     assertThat(cc.outstandingCount()).isZero();
@@ -158,9 +208,9 @@ class PublisherConfirmTest {
     cc.send(send("m1"), 1_000);
     cc.send(send("m2"), 1_000);
     cc.send(send("m3"), 1_000);
-    cc.handleAck(2, false);
+    first.ack(2, false);
     assertThat(outcomes.calls()).containsExactly("acked:m2");
-    cc.handleAck(99, false);
+    first.ack(99, false);
     assertThat(outcomes.calls()).containsExactly("acked:m2");
     assertThat(cc.outstandingCount()).isEqualTo(2);
   }
@@ -171,9 +221,9 @@ class PublisherConfirmTest {
     cc.send(send("m1"), 1_000);
     cc.send(send("m2"), 1_000);
     cc.send(send("m3"), 1_000);
-    cc.handleNack(1, false);
-    cc.handleNack(3, true);
-    cc.handleAck(3, true);
+    first.nack(1, false);
+    first.nack(3, true);
+    first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("nacked:m1", "nacked:m2", "nacked:m3");
   }
 
@@ -186,31 +236,23 @@ class PublisherConfirmTest {
     cc.send(a, 1_000);
     cc.send(b, 1_000);
     cc.send(c, 1_000);
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId("dup").build();
 
-    cc.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+    first.returned("dup");
     assertThat(a.returned).isNotNull();
     assertThat(a.returned.replyCode()).isEqualTo(312);
     assertThat(a.returned.getMessage()).contains("'ex'").contains("'a.b'").contains("NO_ROUTE");
     assertThat(b.returned).isNull();
     assertThat(c.returned).isNull();
 
-    cc.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+    first.returned("dup");
     assertThat(c.returned).isNotNull();
     assertThat(b.returned).isNull();
 
-    // a return for a message that is not outstanding marks nothing
-    cc.handleReturn(
-        312,
-        "NO_ROUTE",
-        "ex",
-        "a.b",
-        new AMQP.BasicProperties.Builder().messageId("unknown").build(),
-        new byte[0]);
+    first.returned("unknown"); // not outstanding: marks nothing
     assertThat(b.returned).isNull();
 
-    // the ack still comes (the broker confirms returned messages); the publisher decides
-    cc.handleAck(3, true);
+    // the broker still confirms returned messages; the publisher decides what that means
+    first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("acked:dup", "acked:other", "acked:dup");
   }
 
@@ -219,13 +261,7 @@ class PublisherConfirmTest {
     ConfirmChannel cc = channel(first);
     Send a = send("m1");
     cc.send(a, 1_000);
-    cc.handleReturn(
-        312,
-        "NO_ROUTE",
-        "ex",
-        "a.b",
-        new AMQP.BasicProperties.Builder().messageId("m1").build(),
-        new byte[0]);
+    first.returned("m1");
     assertThat(a.returned).isNotNull();
     cc.sweep(2_000);
     cc.send(a, 5_000);
@@ -239,16 +275,16 @@ class PublisherConfirmTest {
     cc.send(send("m1"), 1_000);
     cc.send(send("m2"), 1_000);
     cc.send(send("m3"), 1_000);
-    cc.handleAck(1, false);
+    first.ack(1, false);
     ShutdownSignalException signal = new ShutdownSignalException(true, false, null, connection);
 
-    cc.shutdownCompleted(signal);
+    first.closeAndNotify(signal);
     assertThat(outcomes.calls()).containsExactly("acked:m1", "lost:m2", "lost:m3");
     assertThat(outcomes.causes).containsOnly(signal);
 
-    cc.shutdownCompleted(signal);
-    cc.handleAck(3, true);
-    cc.handleNack(3, true);
+    first.notifyShutdown(signal);
+    first.ack(3, true);
+    first.nack(3, true);
     cc.sweep(Long.MAX_VALUE / 2);
     assertThat(outcomes.calls()).containsExactly("acked:m1", "lost:m2", "lost:m3");
     assertThat(cc.outstandingCount()).isZero();
@@ -260,6 +296,7 @@ class PublisherConfirmTest {
     cc.send(send("m1"), 1_000);
     cc.close();
     verify(first.mock).close();
+    first.notifyShutdown(first.brokerClose());
     assertThat(outcomes.calls()).containsExactly("lost:m1");
   }
 
@@ -277,7 +314,7 @@ class PublisherConfirmTest {
     cc.sweep(2_500);
     assertThat(outcomes.calls()).hasSize(2);
     // a late confirm of a timed-out attempt is ignored; the one still in time is acked
-    cc.handleAck(3, true);
+    first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2", "acked:m3");
   }
 
@@ -308,7 +345,7 @@ class PublisherConfirmTest {
     assertThat(cc.outstandingCount()).isZero();
     // the caller owns those failures: nothing else reports them
     cc.sweep(10_000);
-    cc.shutdownCompleted(new ShutdownSignalException(true, false, null, connection));
+    first.closeAndNotify(first.brokerClose());
     assertThat(outcomes.calls()).isEmpty();
   }
 
@@ -317,19 +354,20 @@ class PublisherConfirmTest {
     FakeChannel second = new FakeChannel(1);
     ConfirmChannel cc = channel(first, second);
     cc.send(send("m1"), 1_000);
-    first.open.set(false);
-    cc.shutdownCompleted(new ShutdownSignalException(false, false, null, first.mock));
+    first.closeAndNotify(first.brokerClose());
     assertThat(outcomes.calls()).containsExactly("lost:m1");
 
     cc.send(send("m2"), 1_000);
     verify(connection, times(2)).createChannel();
     verify(second.mock).confirmSelect();
-    verify(second.mock).addConfirmListener(any(ConfirmListener.class));
-    verify(second.mock).addShutdownListener(any(ShutdownListener.class));
+    assertThat(second.confirmListeners).hasSize(1);
+    assertThat(second.returnListeners).hasSize(1);
+    assertThat(second.shutdownListeners).hasSize(1);
     assertThat(first.published).containsExactly("m1");
     assertThat(second.published).containsExactly("m2");
-    cc.handleAck(1, false);
+    second.ack(1, false);
     assertThat(outcomes.calls()).containsExactly("lost:m1", "acked:m2");
+    assertThat(cc.outstandingCount()).isZero();
   }
 
   @Test
@@ -352,26 +390,21 @@ class PublisherConfirmTest {
   }
 
   /**
-   * The RabbitMQ client closes a channel (so {@code isOpen()} is false) before it calls the
-   * channel's shutdown listeners: {@code ChannelN.asyncShutdown} marks the channel closed, sends
-   * close-ok and releases the channel number, and only then notifies listeners. A publisher thread
-   * can reopen the channel in between; the new channel numbers its publishes from 1 again.
+   * The RabbitMQ client marks a channel closed before it calls the channel's shutdown listeners
+   * ({@code ChannelN.asyncShutdown} sets the close reason, sends close-ok and releases the channel
+   * number, then notifies listeners). A publisher thread can reopen the channel in between, and the
+   * new channel numbers its publishes from 1 again.
    */
   @Test
   void reopeningBeforeTheOldChannelsShutdownListenerRanLosesNoSend() throws IOException {
     FakeChannel second = new FakeChannel(1);
     ConfirmChannel cc = channel(first, second);
     cc.send(send("old"), 1_000);
-    first.open.set(false); // closed by the broker; listeners not yet called
+    first.open.set(false); // closed by the broker; listeners not called yet
     cc.send(send("new"), 1_000); // reopens: the new channel's first sequence number is 1 again
 
-    // The dead channel's own listener reports its shutdown late.
-    ArgumentCaptor<ShutdownListener> oldListener = ArgumentCaptor.forClass(ShutdownListener.class);
-    verify(first.mock).addShutdownListener(oldListener.capture());
-    oldListener
-        .getValue()
-        .shutdownCompleted(new ShutdownSignalException(false, false, null, first.mock));
-    cc.handleAck(1, false); // the new channel confirms its first publish
+    first.notifyShutdown(first.brokerClose()); // the dead channel's listeners run late
+    second.ack(1, false); // the new channel confirms its first publish
 
     assertThat(outcomes.outcomesFor("old")).as("outcomes of the send on the dead channel").isOne();
     assertThat(outcomes.outcomesFor("new")).as("outcomes of the send on the new channel").isOne();
@@ -398,7 +431,8 @@ class PublisherConfirmTest {
       }
     }
     cc.sweep(5_000);
-    cc.shutdownCompleted(new ShutdownSignalException(true, false, null, connection));
+    recovering.closeAndNotify(new ShutdownSignalException(true, false, null, connection));
+    assertThat(sent).as("sends published untracked").containsAll(recovering.published);
     for (String id : sent) {
       assertThat(outcomes.outcomesFor(id)).as("outcomes of %s", id).isOne();
     }
