@@ -179,9 +179,13 @@ public final class BrokerExtension
       return out;
     }
 
-    /** Number of ready messages in a queue. */
+    /** Number of ready messages in a queue, or -1 while the raw connection recovers. */
     public long messageCount(String queue) throws IOException {
-      return rawChannel.messageCount(queue);
+      try {
+        return rawChannel.messageCount(queue);
+      } catch (com.rabbitmq.client.AlreadyClosedException e) {
+        return -1; // the raw connection is recovering after a forced close; ask again
+      }
     }
 
     void cleanUp() {

@@ -1,6 +1,8 @@
 package dev.bloodbank.registry;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bloodbank.BloodbankException;
 import java.io.IOException;
@@ -8,8 +10,8 @@ import java.io.InputStream;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,33 +25,53 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Maps event types (routing keys) to payload classes and schemas, and back.
+ * Maps event types (routing keys) to their definitions (domain, payload class, JSON Schema, command
+ * flag), and payload classes back to event types.
  *
- * <p>{@link #fromClasspath()} reads every catalog index named {@value #CATALOG_RESOURCE} on the
- * classpath; there is no class scanning. Applications add their own events with {@link
- * #register(EventDefinition)}. Looking up an unknown type gives an empty {@code Optional} or, with
- * {@link #require(String)}, an {@link UnknownEventTypeException} naming it and similar known types.
- * Thread-safe.
+ * <p>{@link #fromClasspath()} reads every catalog index named {@value #CATALOG_RESOURCE} that the
+ * class loader can see ({@link ClassLoader#getResources(String)}); there is no class or package
+ * scanning. {@code bloodbank-schemas} ships one, written at build time from its schema files, and
+ * any other jar may ship its own in the same format (see that module's README). bloodbank-core does
+ * not depend on bloodbank-schemas: without it on the classpath the registry starts empty. An index
+ * whose payload class cannot be loaded still defines the event, untyped (see {@link
+ * EventDefinition}). Applications add or replace events with {@link #register(EventDefinition)}.
+ *
+ * <p>Looking up an unknown type is never a null: {@link #find(String)} returns an empty {@code
+ * Optional}, and {@link #require(String)} throws an {@link UnknownEventTypeException} naming the
+ * type and up to three similar known ones.
+ *
+ * <p>Thread-safe: lookups are lock-free and see each registration whole; registrations are
+ * serialized. Lists returned are immutable snapshots.
  */
 public final class EventRegistry {
-  /** Classpath resource of a catalog index. */
+  /** Classpath resource name of a catalog index. */
   public static final String CATALOG_RESOURCE = "META-INF/bloodbank/catalog.json";
+
+  /** Highest catalog index {@code format} this registry understands. */
+  public static final int CATALOG_FORMAT = 1;
 
   private static final Logger LOG = LoggerFactory.getLogger(EventRegistry.class);
 
-  private final Map<String, EventDefinition> byType = new ConcurrentHashMap<>();
-  private final Map<Class<?>, EventDefinition> byClass = new ConcurrentHashMap<>();
-  private final Map<String, JsonNode> schemas = new ConcurrentHashMap<>();
   private final ClassLoader loader;
   private final ObjectMapper mapper = new ObjectMapper();
+  private final Object writeLock = new Object();
+  // Replaced whole under writeLock, so a reader never sees half a registration.
+  private volatile State state = new State(Map.of(), Map.of());
+  private final Map<EventDefinition, JsonNode> schemas = new ConcurrentHashMap<>();
+  private final Map<String, JsonNode> envelopeSchemas = new ConcurrentHashMap<>();
   private volatile @Nullable String envelopeSchemaLocation;
+  private final Map<String, String> idBases = new ConcurrentHashMap<>();
+
+  /** The event types and the reverse index, as of one registration. */
+  private record State(
+      Map<String, EventDefinition> byType, Map<Class<?>, List<EventDefinition>> byClass) {}
 
   private EventRegistry(ClassLoader loader) {
     this.loader = loader;
   }
 
   /**
-   * Returns an empty registry.
+   * Returns an empty registry that loads schema resources with this class's class loader.
    *
    * @return a registry with no events
    */
@@ -58,10 +80,22 @@ public final class EventRegistry {
   }
 
   /**
-   * Returns a registry filled from the catalog indexes on the context class loader's classpath.
+   * Returns an empty registry that loads schema resources with a given class loader.
+   *
+   * @param loader the class loader for schema resources of {@link
+   *     EventDefinition.Builder#schemaResource(String) registered} events
+   * @return a registry with no events
+   */
+  public static EventRegistry empty(ClassLoader loader) {
+    return new EventRegistry(Objects.requireNonNull(loader, "loader"));
+  }
+
+  /**
+   * Returns a registry filled from the catalog indexes visible to the thread's context class loader
+   * (or, without one, to this class's).
    *
    * @return the registry; empty when no catalog is on the classpath
-   * @throws BloodbankException if an index is malformed, naming it
+   * @throws BloodbankException if an index is malformed, naming it and the entry
    */
   public static EventRegistry fromClasspath() {
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
@@ -69,11 +103,13 @@ public final class EventRegistry {
   }
 
   /**
-   * Returns a registry filled from the catalog indexes visible to a class loader.
+   * Returns a registry filled from the catalog indexes visible to a class loader. Indexes are read
+   * in the loader's order; when two declare the same event type, the later one wins and a warning
+   * is logged.
    *
    * @param loader the class loader for indexes, schemas and payload classes
-   * @return the registry
-   * @throws BloodbankException if an index is malformed, naming it
+   * @return the registry; empty when no catalog is visible
+   * @throws BloodbankException if an index is malformed, naming it and the entry
    */
   public static EventRegistry fromClasspath(ClassLoader loader) {
     EventRegistry r = new EventRegistry(Objects.requireNonNull(loader, "loader"));
@@ -89,15 +125,48 @@ public final class EventRegistry {
   }
 
   private void loadIndex(URL url) {
-    JsonNode root;
-    try (InputStream in = url.openStream()) {
-      root = mapper.readTree(in);
-    } catch (IOException e) {
+    // A shaded jar may append several indexes into one resource: read every document in it.
+    List<JsonNode> docs = new ArrayList<>();
+    try (InputStream in = url.openStream();
+        MappingIterator<JsonNode> it =
+            mapper
+                .readerFor(JsonNode.class)
+                .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .readValues(in)) {
+      while (it.hasNextValue()) {
+        docs.add(it.nextValue());
+      }
+    } catch (IOException | RuntimeException e) {
       throw new BloodbankException("cannot read catalog index " + url + ": " + e.getMessage(), e);
+    }
+    for (JsonNode root : docs) {
+      loadIndex(url, root);
+    }
+  }
+
+  private void loadIndex(URL url, JsonNode root) {
+    if (!root.isObject()) {
+      throw new BloodbankException("catalog index " + url + " is not a JSON object");
+    }
+    int format = root.path("format").asInt(0);
+    if (format < 1) {
+      throw new BloodbankException("catalog index " + url + " has no 'format' number");
+    }
+    if (format > CATALOG_FORMAT) {
+      LOG.warn(
+          "catalog index {} has format {}, newer than {}; reading the fields this version knows",
+          url,
+          format,
+          CATALOG_FORMAT);
+    }
+    JsonNode idBase = root.path("schema_id_base");
+    JsonNode resourceBase = root.path("resource_base");
+    if (idBase.isTextual() && resourceBase.isTextual()) {
+      idBases.put(idBase.textValue(), resourceBase.textValue());
     }
     JsonNode envelope = root.path("envelope_schema");
     if (envelope.isTextual()) {
-      envelopeSchemaLocation = "classpath:" + envelope.textValue();
+      envelopeSchemaLocation = EventDefinition.CLASSPATH_PREFIX + envelope.textValue();
     }
     JsonNode events = root.path("events");
     if (!events.isArray()) {
@@ -110,30 +179,42 @@ public final class EventRegistry {
       String schema = text(e, "schema", at);
       String className =
           e.path("payload_class").isTextual() ? e.get("payload_class").asText() : null;
-      Class<?> cls = null;
-      if (className != null) {
-        try {
-          cls = Class.forName(className, false, loader);
-        } catch (ClassNotFoundException | LinkageError ex) {
-          LOG.warn(
-              "payload class {} of {} is not loadable; the event stays untyped", className, type);
-        }
-      }
+      Class<?> cls = className == null ? null : loadClass(className, type);
       EventDefinition def;
       try {
         def =
             new EventDefinition(
                 type,
-                "classpath:" + schema,
+                e.path("domain").isTextual()
+                    ? e.get("domain").asText()
+                    : EventDefinition.defaultDomain(type),
+                EventDefinition.CLASSPATH_PREFIX + schema,
                 null,
                 className,
                 cls,
                 e.path("command").asBoolean(false),
                 e.path("title").asText(type));
       } catch (IllegalArgumentException ex) {
-        throw new BloodbankException(at + ": " + ex.getMessage(), ex);
+        throw new BloodbankException("catalog index entry " + at + ": " + ex.getMessage(), ex);
+      }
+      EventDefinition before = find(type).orElse(null);
+      if (before != null && !before.equals(def)) {
+        LOG.warn("catalog index entry {} replaces the earlier definition of {}", at, type);
       }
       register(def);
+    }
+  }
+
+  private @Nullable Class<?> loadClass(String className, String type) {
+    try {
+      return Class.forName(className, false, loader);
+    } catch (ClassNotFoundException | LinkageError ex) {
+      LOG.warn(
+          "payload class {} of {} is not loadable ({}); the event stays untyped",
+          className,
+          type,
+          ex.toString());
+      return null;
     }
   }
 
@@ -146,27 +227,45 @@ public final class EventRegistry {
   }
 
   /**
-   * Adds or replaces an event definition.
+   * Adds an event definition, or replaces the one of the same event type.
    *
    * @param definition the definition
    * @return this registry
    */
   public EventRegistry register(EventDefinition definition) {
     Objects.requireNonNull(definition, "definition");
-    EventDefinition old = byType.put(definition.eventType(), definition);
-    if (old != null && old.payloadClass() != null) {
-      byClass.remove(old.payloadClass(), old);
-    }
-    schemas.remove(definition.eventType());
-    if (definition.payloadClass() != null) {
-      byClass.put(definition.payloadClass(), definition);
+    synchronized (writeLock) {
+      State s = state;
+      Map<String, EventDefinition> byType = new HashMap<>(s.byType());
+      EventDefinition old = byType.put(definition.eventType(), definition);
+      Map<Class<?>, List<EventDefinition>> byClass = new HashMap<>(s.byClass());
+      if (old != null && old.payloadClass() != null) {
+        List<EventDefinition> l = new ArrayList<>(byClass.get(old.payloadClass()));
+        l.remove(old);
+        if (l.isEmpty()) {
+          byClass.remove(old.payloadClass());
+        } else {
+          byClass.put(old.payloadClass(), List.copyOf(l));
+        }
+      }
+      Class<?> cls = definition.payloadClass();
+      if (cls != null) {
+        List<EventDefinition> l = new ArrayList<>(byClass.getOrDefault(cls, List.of()));
+        l.add(definition);
+        byClass.put(cls, List.copyOf(l));
+      }
+      state = new State(Map.copyOf(byType), Map.copyOf(byClass));
+      if (old != null) {
+        schemas.remove(old);
+      }
     }
     return this;
   }
 
   /**
-   * Binds an event type to another payload class, keeping its schema: e.g. a command class that
-   * extends the generated payload class and implements {@code dev.bloodbank.command.Invokable}.
+   * Binds an event type to another payload class, keeping its schema and everything else: e.g. a
+   * command class that extends the generated payload class and implements {@code
+   * dev.bloodbank.command.Invokable}.
    *
    * @param eventType a registered event type
    * @param payloadClass the class received payloads are mapped to from now on
@@ -175,18 +274,11 @@ public final class EventRegistry {
    */
   public EventDefinition bind(String eventType, Class<?> payloadClass) {
     Objects.requireNonNull(payloadClass, "payloadClass");
-    EventDefinition d = require(eventType);
-    EventDefinition bound =
-        new EventDefinition(
-            d.eventType(),
-            d.schemaLocation(),
-            d.inlineSchema(),
-            payloadClass.getName(),
-            payloadClass,
-            d.command(),
-            d.title());
-    register(bound);
-    return bound;
+    synchronized (writeLock) {
+      EventDefinition bound = require(eventType).withPayloadClass(payloadClass);
+      register(bound);
+      return bound;
+    }
   }
 
   /**
@@ -196,7 +288,7 @@ public final class EventRegistry {
    * @return the definition, or empty when unknown
    */
   public Optional<EventDefinition> find(String eventType) {
-    return Optional.ofNullable(byType.get(eventType));
+    return Optional.ofNullable(state.byType().get(Objects.requireNonNull(eventType, "eventType")));
   }
 
   /**
@@ -207,9 +299,10 @@ public final class EventRegistry {
    * @throws UnknownEventTypeException naming the type and similar known ones
    */
   public EventDefinition require(String eventType) {
-    EventDefinition d = byType.get(eventType);
+    State s = state;
+    EventDefinition d = s.byType().get(Objects.requireNonNull(eventType, "eventType"));
     if (d == null) {
-      throw new UnknownEventTypeException(eventType, similar(eventType));
+      throw UnknownEventTypeException.newUnknownType(eventType, similar(s, eventType));
     }
     return d;
   }
@@ -221,101 +314,167 @@ public final class EventRegistry {
    * @return true when registered
    */
   public boolean contains(String eventType) {
-    return byType.containsKey(eventType);
+    return state.byType().containsKey(eventType);
   }
 
   /**
-   * Looks up the event whose payload class this is.
+   * Looks up the event whose payload class this is, or, failing that, the nearest superclass's. A
+   * class bound to more than one event type has no single event and gives empty; {@link
+   * #eventTypeOf(Class)} names the candidates.
    *
    * @param payloadClass the class
    * @return the definition, or empty
    */
   public Optional<EventDefinition> findByPayloadClass(Class<?> payloadClass) {
-    return Optional.ofNullable(byClass.get(payloadClass));
+    List<EventDefinition> l = candidates(state, payloadClass);
+    return l.size() == 1 ? Optional.of(l.get(0)) : Optional.empty();
   }
 
   /**
-   * Returns the event type of a payload class.
+   * Returns the event type of a payload class (or of its nearest registered superclass).
    *
    * @param payloadClass the class
    * @return the routing key
-   * @throws UnknownEventTypeException if no event has this payload class
+   * @throws UnknownEventTypeException if no event, or more than one, has this payload class; the
+   *     message names the class and the candidates
    */
   public String eventTypeOf(Class<?> payloadClass) {
-    EventDefinition d = byClass.get(payloadClass);
-    if (d == null) {
-      throw new UnknownEventTypeException(payloadClass.getName(), List.of());
+    List<EventDefinition> l = candidates(state, payloadClass);
+    if (l.size() != 1) {
+      throw UnknownEventTypeException.newUnknownClass(
+          payloadClass, l.stream().map(EventDefinition::eventType).sorted().toList());
     }
-    return d.eventType();
+    return l.get(0).eventType();
+  }
+
+  private static List<EventDefinition> candidates(State s, Class<?> payloadClass) {
+    Objects.requireNonNull(payloadClass, "payloadClass");
+    for (Class<?> c = payloadClass; c != null && c != Object.class; c = c.getSuperclass()) {
+      List<EventDefinition> l = s.byClass().get(c);
+      if (l != null) {
+        return l;
+      }
+    }
+    return List.of();
   }
 
   /**
    * Returns every definition, sorted by event type.
    *
-   * @return a snapshot
+   * @return an immutable snapshot
    */
   public List<EventDefinition> all() {
-    List<EventDefinition> list = new ArrayList<>(byType.values());
-    list.sort(Comparator.comparing(EventDefinition::eventType));
-    return Collections.unmodifiableList(list);
+    return new TreeMap<>(state.byType()).values().stream().toList();
   }
 
   /**
    * Returns the commands, sorted by event type.
    *
-   * @return a snapshot
+   * @return an immutable snapshot
    */
   public List<EventDefinition> commands() {
     return all().stream().filter(EventDefinition::command).toList();
   }
 
   /**
-   * Returns every domain: each proper prefix of an event type ({@code agent} and {@code
-   * agent.thread} for {@code agent.thread.prompt}).
+   * Returns every domain: the declared domain of each event and each domain it is nested in ({@code
+   * agent} and {@code agent.thread} for an event of domain {@code agent.thread}).
    *
-   * @return sorted domains
+   * @return an immutable sorted snapshot
    */
   public Set<String> domains() {
     Set<String> out = new TreeSet<>();
-    for (String type : byType.keySet()) {
-      int dot = type.indexOf('.');
-      while (dot > 0) {
-        out.add(type.substring(0, dot));
-        dot = type.indexOf('.', dot + 1);
+    for (EventDefinition d : state.byType().values()) {
+      String domain = d.domain();
+      out.add(domain);
+      for (int dot = domain.indexOf('.'); dot > 0; dot = domain.indexOf('.', dot + 1)) {
+        out.add(domain.substring(0, dot));
       }
     }
     return Collections.unmodifiableSet(out);
   }
 
   /**
-   * Returns the events of a domain and of its sub-domains.
+   * Returns the events of a domain and of the domains nested below it.
    *
-   * @param domain e.g. {@code fireflies} or {@code agent.thread}
-   * @return sorted definitions; empty for an unknown domain
+   * @param domain e.g. {@code fireflies}, {@code agent} or {@code agent.thread}
+   * @return an immutable snapshot sorted by event type; empty for an unknown domain
    */
   public List<EventDefinition> events(String domain) {
-    String prefix = domain + ".";
-    return all().stream().filter(d -> d.eventType().startsWith(prefix)).toList();
+    Objects.requireNonNull(domain, "domain");
+    return all().stream().filter(d -> d.inDomain(domain)).toList();
   }
 
   /**
-   * Returns the JSON Schema of an event's payload, loading it once.
+   * Returns the JSON Schema of an event's payload; a classpath schema is read once and cached.
    *
    * @param eventType the routing key
-   * @return the schema
+   * @return a copy of the schema, free to modify
    * @throws UnknownEventTypeException if the type is unknown
    * @throws BloodbankException if the schema resource is missing or malformed, naming it
    */
   public JsonNode schema(String eventType) {
     EventDefinition d = require(eventType);
-    if (d.inlineSchema() != null) {
-      return d.inlineSchema();
+    JsonNode inline = d.inlineSchema();
+    if (inline != null) {
+      return inline;
     }
-    return schemas.computeIfAbsent(eventType, t -> loadSchema(d.schemaLocation()));
+    return schemas.computeIfAbsent(d, k -> loadSchema(k.schemaLocation())).deepCopy();
   }
 
   /**
-   * Returns where the envelope schema is, when a catalog provides one.
+   * Returns the URL of an event's schema resource, for tools that want the file itself.
+   *
+   * @param eventType the routing key
+   * @return the resource URL, or empty for a schema given in code or a resource that is missing
+   * @throws UnknownEventTypeException if the type is unknown
+   */
+  public Optional<URL> schemaUrl(String eventType) {
+    return require(eventType).schemaResource().map(loader::getResource);
+  }
+
+  /**
+   * Returns the classpath resource a catalog maps a schema {@code $id} to: an index that declares
+   * {@code schema_id_base} and {@code resource_base} maps every id under that base to the resource
+   * with the same path under the resource base. This is how {@code $ref}s between catalog schemas
+   * resolve without the network.
+   *
+   * @param schemaId an absolute schema id, e.g. {@code
+   *     https://schemas.bloodbank.dev/common/source.v1.schema.json}
+   * @return the resource URL, or empty when no catalog maps the id or the resource is missing
+   */
+  public Optional<URL> resolveSchemaId(String schemaId) {
+    Objects.requireNonNull(schemaId, "schemaId");
+    for (Map.Entry<String, String> e : idBases.entrySet()) {
+      if (schemaId.startsWith(e.getKey())) {
+        String path = e.getValue() + schemaId.substring(e.getKey().length());
+        int fragment = path.indexOf('#');
+        URL url = loader.getResource(fragment < 0 ? path : path.substring(0, fragment));
+        if (url != null) {
+          return Optional.of(url);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Returns the envelope schema, when a catalog on the classpath provides one ({@code
+   * envelope_schema} in its index).
+   *
+   * @return a copy of the schema, or empty
+   * @throws BloodbankException if the resource is missing or malformed, naming it
+   */
+  public Optional<JsonNode> envelopeSchema() {
+    String location = envelopeSchemaLocation;
+    if (location == null) {
+      return Optional.empty();
+    }
+    return Optional.of(envelopeSchemas.computeIfAbsent(location, this::loadSchema).deepCopy());
+  }
+
+  /**
+   * Returns where the envelope schema is, when a catalog on the classpath provides one.
    *
    * @return a {@code classpath:} location, or empty
    */
@@ -333,7 +492,7 @@ public final class EventRegistry {
   }
 
   private JsonNode loadSchema(String location) {
-    String path = location.startsWith("classpath:") ? location.substring(10) : location;
+    String path = location.substring(EventDefinition.CLASSPATH_PREFIX.length());
     try (InputStream in = loader.getResourceAsStream(path)) {
       if (in == null) {
         throw new BloodbankException("schema resource " + location + " is not on the classpath");
@@ -344,27 +503,32 @@ public final class EventRegistry {
     }
   }
 
-  private List<String> similar(String eventType) {
+  private static List<String> similar(State s, String eventType) {
     Map<Integer, List<String>> byDistance = new TreeMap<>();
-    for (String known : byType.keySet()) {
-      int d = distance(eventType, known);
-      if (d <= Math.max(2, eventType.length() / 4)) {
+    int limit = Math.max(2, eventType.length() / 4);
+    for (String known : s.byType().keySet()) {
+      int d = distance(eventType, known, limit);
+      if (d <= limit) {
         byDistance.computeIfAbsent(d, k -> new ArrayList<>()).add(known);
       }
     }
     List<String> out = new ArrayList<>();
     for (List<String> l : byDistance.values()) {
       Collections.sort(l);
-      for (String s : l) {
+      for (String k : l) {
         if (out.size() < 3) {
-          out.add(s);
+          out.add(k);
         }
       }
     }
     return out;
   }
 
-  private static int distance(String a, String b) {
+  /** Levenshtein distance, or {@code limit + 1} as soon as it must exceed the limit. */
+  private static int distance(String a, String b, int limit) {
+    if (Math.abs(a.length() - b.length()) > limit) {
+      return limit + 1;
+    }
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {
@@ -372,9 +536,14 @@ public final class EventRegistry {
     }
     for (int i = 1; i <= a.length(); i++) {
       cur[0] = i;
+      int rowMin = cur[0];
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
         cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+        rowMin = Math.min(rowMin, cur[j]);
+      }
+      if (rowMin > limit) {
+        return limit + 1;
       }
       int[] t = prev;
       prev = cur;
