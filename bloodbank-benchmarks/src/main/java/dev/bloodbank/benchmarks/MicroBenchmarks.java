@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -118,9 +119,21 @@ public class MicroBenchmarks {
     }
   }
 
+  /** Durable appends from 8 threads, each waiting for its fsync. */
   @Benchmark
   @Threads(8)
   public long walAppend(Wal w) {
     return w.wal.append(w.id, Payloads.TYPE, w.event);
+  }
+
+  /** Durable appends from one thread, 256 at a time, each batch waited for (fsync groups). */
+  @Benchmark
+  @OperationsPerInvocation(256)
+  public long walAppendAsync(Wal w) {
+    java.util.concurrent.CompletableFuture<Long> last = null;
+    for (int i = 0; i < 256; i++) {
+      last = w.wal.appendAsync(w.id, Payloads.TYPE, w.event);
+    }
+    return last.join();
   }
 }

@@ -26,10 +26,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
@@ -61,8 +61,8 @@ public final class WriteAheadLog implements AutoCloseable {
   private final Path path;
   private final ObjectMapper json = new ObjectMapper();
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition flushed = lock.newCondition();
   private final TreeSet<Long> pending = new TreeSet<>();
+  private final java.util.ArrayDeque<Waiter> waiters = new java.util.ArrayDeque<>();
   private final List<String> recoveryProblems = new ArrayList<>();
   private final @Nullable ScheduledExecutorService flusher;
   private FileChannel channel;
@@ -344,22 +344,53 @@ public final class WriteAheadLog implements AutoCloseable {
    *     the log as far as this process knows, and the caller must not report success
    */
   public long append(UUID eventId, String eventType, byte[] eventJson) {
-    if (eventJson.length > options.maxRecordBytes()) {
+    try {
+      return appendAsync(eventId, eventType, eventJson).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof WalException) {
+        throw (WalException) e.getCause();
+      }
       throw new WalException(
-          "event "
-              + eventId
-              + " is "
-              + eventJson.length
-              + " bytes, over the write-ahead log's record limit of "
-              + options.maxRecordBytes()
-              + " bytes",
-          null);
+          "append to write-ahead log " + path + " failed: " + e.getCause(), e.getCause());
     }
+  }
+
+  /**
+   * Appends an event without waiting for the disk: the future completes with the record's sequence
+   * number once the record is forced to disk (by its own fsync, or its group's with a batched
+   * policy). This lets one thread keep a whole fsync group busy. Completion runs outside the log's
+   * lock, on the appending thread or the log's flush thread.
+   *
+   * @param eventId the event's id
+   * @param eventType the event's type
+   * @param eventJson the event's JSON wire bytes (one compact JSON object, no newline)
+   * @return a future completed with the sequence number once durable, or exceptionally with a
+   *     {@link WalException}; the caller must not report success before it completes
+   */
+  public CompletableFuture<Long> appendAsync(UUID eventId, String eventType, byte[] eventJson) {
+    if (eventJson.length > options.maxRecordBytes()) {
+      return CompletableFuture.failedFuture(
+          new WalException(
+              "event "
+                  + eventId
+                  + " is "
+                  + eventJson.length
+                  + " bytes, over the write-ahead log's record limit of "
+                  + options.maxRecordBytes()
+                  + " bytes",
+              null));
+    }
+    CompletableFuture<Long> durable = new CompletableFuture<>();
+    List<Waiter> ready;
     lock.lock();
-    long seq;
     try {
       ensureOpen();
-      seq = nextSeq;
+      if (flushFailure != null) {
+        throw new WalException(
+            "forcing " + path + " to disk failed earlier: " + flushFailure.getMessage(),
+            flushFailure);
+      }
+      long seq = nextSeq;
       byte[] record =
           concat(
               ("{\"seq\":"
@@ -376,26 +407,62 @@ public final class WriteAheadLog implements AutoCloseable {
       nextSeq++;
       writtenSeq = seq;
       pending.add(seq);
+      waiters.add(new Waiter(seq, durable));
       if (options.fsync().eachRecord() || writtenSeq - flushedSeq >= options.fsync().maxRecords()) {
         force();
       }
-      while (flushedSeq < seq) {
-        if (flushFailure != null) {
-          throw new WalException(
-              "forcing " + path + " to disk failed: " + flushFailure.getMessage(), flushFailure);
-        }
-        if (!flushed.await(5, TimeUnit.SECONDS) && flushedSeq < seq) {
-          force();
-        }
-      }
-      return seq;
+      ready = takeFlushed();
     } catch (IOException e) {
-      throw new WalException("append to write-ahead log " + path + " failed: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new WalException("interrupted while waiting for " + path + " to reach the disk", e);
+      ready = failWaiters(e);
+      durable.completeExceptionally(
+          new WalException("append to write-ahead log " + path + " failed: " + e.getMessage(), e));
+    } catch (WalException e) {
+      durable.completeExceptionally(e);
+      ready = List.of();
     } finally {
       lock.unlock();
+    }
+    complete(ready);
+    return durable;
+  }
+
+  /** An append waiting for the fsync that covers it. */
+  private record Waiter(long seq, CompletableFuture<Long> future, @Nullable Throwable failure) {
+    Waiter(long seq, CompletableFuture<Long> future) {
+      this(seq, future, null);
+    }
+  }
+
+  /** Removes the waiters the last fsync covered; call under the lock, complete outside it. */
+  private List<Waiter> takeFlushed() {
+    List<Waiter> out = new ArrayList<>();
+    while (!waiters.isEmpty() && waiters.peekFirst().seq() <= flushedSeq) {
+      out.add(waiters.pollFirst());
+    }
+    return out;
+  }
+
+  /** Removes every waiter with a failure; call under the lock, complete outside it. */
+  private List<Waiter> failWaiters(Throwable cause) {
+    List<Waiter> out = new ArrayList<>();
+    while (!waiters.isEmpty()) {
+      Waiter w = waiters.pollFirst();
+      out.add(new Waiter(w.seq(), w.future(), cause));
+    }
+    return out;
+  }
+
+  private void complete(List<Waiter> ready) {
+    for (Waiter w : ready) {
+      if (w.failure() == null) {
+        w.future().complete(w.seq());
+      } else {
+        w.future()
+            .completeExceptionally(
+                new WalException(
+                    "forcing " + path + " to disk failed: " + w.failure().getMessage(),
+                    w.failure()));
+      }
     }
   }
 
@@ -442,24 +509,26 @@ public final class WriteAheadLog implements AutoCloseable {
       channel.force(false);
     } catch (IOException e) {
       flushFailure = e;
-      flushed.signalAll();
       throw e;
     }
     flushedSeq = upTo;
-    flushed.signalAll();
   }
 
   private void flushGroup() {
+    List<Waiter> ready = List.of();
     lock.lock();
     try {
       if (!closed && writtenSeq > flushedSeq) {
         force();
       }
+      ready = takeFlushed();
     } catch (IOException e) {
       LOG.error("forcing write-ahead log {} to disk failed: {}", path, e.toString());
+      ready = failWaiters(e);
     } finally {
       lock.unlock();
     }
+    complete(ready);
   }
 
   private static byte[] concat(byte[]... parts) {
@@ -621,6 +690,7 @@ public final class WriteAheadLog implements AutoCloseable {
     if (flusher != null) {
       flusher.shutdownNow();
     }
+    List<Waiter> ready = List.of();
     lock.lock();
     try {
       if (closed) {
@@ -628,14 +698,17 @@ public final class WriteAheadLog implements AutoCloseable {
       }
       closed = true;
       if (channel != null && channel.isOpen()) {
-        channel.force(false);
+        force();
       }
+      ready = takeFlushed();
     } catch (IOException e) {
       LOG.warn("forcing {} on close failed: {}", path, e.toString());
+      ready = failWaiters(e);
     } finally {
       closeQuietly();
       lock.unlock();
     }
+    complete(ready);
   }
 
   private void closeQuietly() {

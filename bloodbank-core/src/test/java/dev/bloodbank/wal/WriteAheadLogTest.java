@@ -190,4 +190,33 @@ class WriteAheadLogTest {
           .hasMessageContaining("100 bytes");
     }
   }
+
+  @Test
+  void asyncAppendsFromOneThreadShareFsyncsAndCompleteInOrder() throws Exception {
+    List<java.util.concurrent.CompletableFuture<Long>> futures = new ArrayList<>();
+    try (WriteAheadLog wal =
+        WriteAheadLog.open(options(FsyncPolicy.batched(Duration.ofMillis(20), 1000)))) {
+      for (int i = 0; i < 300; i++) {
+        UUID id = UUID.randomUUID();
+        futures.add(wal.appendAsync(id, "a.b", event(id)));
+      }
+      // fewer than maxRecords: the timer forces the group
+      for (int i = 0; i < futures.size(); i++) {
+        assertThat(futures.get(i).get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(i + 1L);
+      }
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(options(FsyncPolicy.EACH_RECORD))) {
+      assertThat(wal.pendingCount()).isEqualTo(300);
+    }
+  }
+
+  @Test
+  void anAsyncAppendAfterCloseFailsRatherThanPretending() {
+    WriteAheadLog wal = WriteAheadLog.open(options(FsyncPolicy.batched(Duration.ofMillis(5), 10)));
+    wal.close();
+    assertThat(wal.appendAsync(UUID.randomUUID(), "a.b", event(UUID.randomUUID())))
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(WalException.class);
+  }
 }
