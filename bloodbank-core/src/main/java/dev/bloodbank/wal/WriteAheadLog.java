@@ -1,6 +1,7 @@
 package dev.bloodbank.wal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -233,14 +234,14 @@ public final class WriteAheadLog implements AutoCloseable {
 
   /** Applies one complete line to the in-memory state; returns what is wrong with it, or null. */
   private @Nullable String apply(byte[] line) {
-    JsonNode record;
+    Header record;
     try {
       record = verify(line);
     } catch (IllegalArgumentException e) {
       return e.getMessage();
     }
-    long seq = record.path("seq").asLong(-1);
-    String op = record.path("op").asText("");
+    long seq = record.seq();
+    String op = record.op();
     if (seq < 1) {
       return "no sequence number";
     }
@@ -255,8 +256,15 @@ public final class WriteAheadLog implements AutoCloseable {
     return null;
   }
 
-  /** Checks a line's framing and checksum and returns its record. */
-  private JsonNode verify(byte[] line) {
+  /** What recovery and replay need of a record, read without parsing the event itself. */
+  private record Header(
+      long seq, String op, @Nullable String id, @Nullable String eventType, int eventStart) {}
+
+  /**
+   * Checks a line's framing and checksum and reads its record's header fields. The event is not
+   * parsed: the checksum proves it is the JSON this log wrote.
+   */
+  private Header verify(byte[] line) {
     if (line.length < HEADER + 2 || !startsWith(line, PREFIX) || line[line.length - 1] != '}') {
       throw new IllegalArgumentException("not a log record");
     }
@@ -276,11 +284,49 @@ public final class WriteAheadLog implements AutoCloseable {
     if (crc.getValue() != expected) {
       throw new IllegalArgumentException("checksum mismatch");
     }
-    try {
-      return json.readTree(line, HEADER, line.length - 1 - HEADER);
+    long seq = -1;
+    String op = "";
+    String id = null;
+    String type = null;
+    int eventStart = -1;
+    try (JsonParser p = json.getFactory().createParser(line, HEADER, line.length - 1 - HEADER)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalArgumentException("checksum matches but the record is not a JSON object");
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (name) {
+          case "seq" -> seq = p.getLongValue();
+          case "op" -> op = p.getText();
+          case "id" -> id = p.getText();
+          case "event_type" -> type = p.getText();
+          case "event" -> {
+            eventStart = eventOffset(line, (int) p.currentTokenLocation().getByteOffset());
+          }
+          default -> p.skipChildren();
+        }
+        if (eventStart >= 0) {
+          break;
+        }
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          p.skipChildren();
+        }
+      }
     } catch (IOException e) {
       throw new IllegalArgumentException("checksum matches but the record is not JSON");
     }
+    return new Header(seq, op, id, type, eventStart);
+  }
+
+  /** The event's first byte, whether the parser counts from the array or from the record. */
+  private static int eventOffset(byte[] line, int reported) {
+    for (int candidate : new int[] {reported, reported + HEADER}) {
+      if (candidate >= HEADER && candidate < line.length && line[candidate] == '{') {
+        return candidate;
+      }
+    }
+    throw new IllegalArgumentException("the event of the record is not a JSON object");
   }
 
   private static boolean startsWith(byte[] a, byte[] prefix) {
@@ -562,20 +608,23 @@ public final class WriteAheadLog implements AutoCloseable {
         return out;
       }
       for (byte[] l : readLines()) {
-        JsonNode r;
+        Header r;
         try {
           r = verify(l);
         } catch (IllegalArgumentException e) {
           continue;
         }
-        long seq = r.path("seq").asLong();
-        if ("event".equals(r.path("op").asText()) && pending.contains(seq)) {
+        if ("event".equals(r.op())
+            && pending.contains(r.seq())
+            && r.eventStart() > 0
+            && r.id() != null) {
+          // The record ends with the event and then '}' of the record and '}' of the line.
           out.add(
               new WalRecord(
-                  seq,
-                  UUID.fromString(r.path("id").asText()),
-                  r.path("event_type").asText(),
-                  json.writeValueAsBytes(r.get("event"))));
+                  r.seq(),
+                  UUID.fromString(r.id()),
+                  String.valueOf(r.eventType()),
+                  java.util.Arrays.copyOfRange(l, r.eventStart(), l.length - 2)));
         }
       }
       return out;
@@ -651,13 +700,13 @@ public final class WriteAheadLog implements AutoCloseable {
         if (skipLines.contains(lineNo) || !keep.test(l)) {
           continue;
         }
-        JsonNode r;
+        Header r;
         try {
           r = verify(l);
         } catch (IllegalArgumentException e) {
           continue;
         }
-        if ("event".equals(r.path("op").asText()) && pending.contains(r.path("seq").asLong())) {
+        if ("event".equals(r.op()) && pending.contains(r.seq())) {
           out.write(l);
           out.write('\n');
         }
