@@ -52,8 +52,15 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.interceptor = interceptor;
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
-    for (int i = 0; i < options.channels(); i++) {
-      list.add(new ConfirmChannel(connection, this));
+    try {
+      for (int i = 0; i < options.channels(); i++) {
+        list.add(new ConfirmChannel(connection, this));
+      }
+    } catch (IOException | RuntimeException e) {
+      for (ConfirmChannel ch : list) {
+        ch.close();
+      }
+      throw e;
     }
     this.channels = List.copyOf(list);
   }
@@ -78,7 +85,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
               .withSource(Source.local(bus.options().serviceName()))
               .withCorrelationIds(parentIds)
               .build();
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
     return publish(envelope);
@@ -270,10 +277,11 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     while (t instanceof CompletionException || t instanceof ExecutionException) {
       t = t.getCause();
     }
-    if (t instanceof RuntimeException) {
-      return (RuntimeException) t;
+    if (t instanceof BloodbankException) {
+      return (BloodbankException) t;
     }
-    return new BloodbankException(String.valueOf(t), t);
+    return new BloodbankException(
+        t == null ? "publish failed" : t.getClass().getSimpleName() + ": " + t.getMessage(), t);
   }
 
   @Override

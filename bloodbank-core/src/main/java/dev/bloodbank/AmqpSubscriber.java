@@ -214,12 +214,36 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
   }
 
+  /**
+   * Handles one delivery and makes sure it is settled whatever goes wrong outside the handler (a
+   * schema that cannot be compiled, the retry publisher unavailable during recovery): an escaping
+   * exception would leave the delivery unacknowledged for ever, or, on the dispatch thread, close
+   * the channel for good.
+   */
   private void process(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
+    try {
+      processDelivery(delivery, props, body);
+    } catch (RuntimeException | StackOverflowError e) {
+      // Not the event's fault as far as we know: one more try, then the broker's dead-lettering.
+      boolean requeue = !delivery.isRedeliver();
+      noteError("could not process a delivery on '" + queue + "': " + describe(e));
+      LOG.warn(
+          "could not process event {} on '{}' ({}); {}",
+          LogSafe.escape(String.valueOf(props.getMessageId())),
+          queue,
+          describe(e),
+          requeue ? "requeued once" : "rejected to the dead-letter queue");
+      settle(delivery.getDeliveryTag(), false, requeue);
+    }
+  }
+
+  private void processDelivery(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
     long tag = delivery.getDeliveryTag();
     Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
     int failures = intHeader(headers.get(FailureHeaders.ATTEMPTS));
     String contentType = props.getContentType();
-    if (contentType != null && !contentType.toLowerCase().startsWith("application/json")) {
+    if (contentType != null
+        && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       deadLetter(
           delivery,
           props,

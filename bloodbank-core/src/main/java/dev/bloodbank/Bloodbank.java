@@ -382,8 +382,9 @@ public final class Bloodbank implements AutoCloseable {
                     publishing,
                     PublisherOptions.builder().channels(1).mandatory(true).build(),
                     null);
-          } catch (IOException e) {
-            throw new BloodbankException("cannot open the retry publisher channel", e);
+          } catch (IOException | RuntimeException e) {
+            throw new BloodbankException(
+                "cannot open the retry publisher channel: " + e.getMessage(), e);
           }
           systemPublisher = p;
         }
@@ -427,10 +428,23 @@ public final class Bloodbank implements AutoCloseable {
       }
       // Validate the JSON tree and encode that same tree: the payload is serialized once.
       Object payload = envelope.payload();
-      EventEnvelope<?> tree =
-          payload instanceof JsonNode
-              ? envelope
-              : envelope.withPayload(codec.objectMapper().<JsonNode>valueToTree(payload));
+      EventEnvelope<?> tree;
+      if (payload instanceof JsonNode) {
+        tree = envelope;
+      } else {
+        try {
+          tree = envelope.withPayload(codec.objectMapper().<JsonNode>valueToTree(payload));
+        } catch (IllegalArgumentException e) {
+          throw new BloodbankException(
+              "cannot serialize the payload of event '"
+                  + envelope.eventType()
+                  + "' ("
+                  + payload.getClass().getName()
+                  + "): "
+                  + e.getMessage(),
+              e);
+        }
+      }
       validator.validate(tree, mode);
       return tree;
     }

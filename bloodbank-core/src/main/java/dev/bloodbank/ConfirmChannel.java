@@ -66,10 +66,14 @@ final class ConfirmChannel {
         AMQP.BasicProperties properties,
         byte[] body) {
       // The return comes before the ack of the same message on this channel, so the oldest
-      // outstanding send with this message id and no return yet is the one returned.
+      // outstanding send with this message id, exchange and routing key and no return yet is the
+      // one returned (retry and dead-letter copies share their event's id).
       String id = properties.getMessageId();
       for (Send s : outstanding.values()) {
-        if (s.returned == null && Objects.equals(s.messageId(), id)) {
+        if (s.returned == null
+            && Objects.equals(s.messageId(), id)
+            && s.exchange.equals(exchange)
+            && s.routingKey.equals(routingKey)) {
           s.returned = new UnroutableEventException(exchange, routingKey, replyCode, replyText);
           return;
         }

@@ -123,9 +123,13 @@ class PublisherConfirmTest {
     }
 
     void returned(String messageId) throws IOException {
+      returned(messageId, "a.b");
+    }
+
+    void returned(String messageId, String routingKey) throws IOException {
       AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(messageId).build();
       for (ReturnListener l : returnListeners) {
-        l.handleReturn(312, "NO_ROUTE", "ex", "a.b", props, new byte[0]);
+        l.handleReturn(312, "NO_ROUTE", "ex", routingKey, props, new byte[0]);
       }
     }
 
@@ -254,6 +258,35 @@ class PublisherConfirmTest {
     // the broker still confirms returned messages; the publisher decides what that means
     first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("acked:dup", "acked:other", "acked:dup");
+  }
+
+  /**
+   * Retry and dead-letter copies keep their event's id: a return for the copy sent to one queue
+   * must not be blamed on a copy of the same event sent elsewhere.
+   */
+  @Test
+  void aReturnIsMatchedOnRoutingKeyAsWellAsMessageId() throws IOException {
+    ConfirmChannel cc = channel(first);
+    Send toRetry =
+        new Send(
+            "ex",
+            "q1.retry.1000",
+            new AMQP.BasicProperties.Builder().messageId("same").build(),
+            new byte[] {'{', '}'},
+            true);
+    Send toMissingDlq =
+        new Send(
+            "ex",
+            "q2.dlq",
+            new AMQP.BasicProperties.Builder().messageId("same").build(),
+            new byte[] {'{', '}'},
+            true);
+    cc.send(toRetry, 1_000);
+    cc.send(toMissingDlq, 1_000);
+
+    first.returned("same", "q2.dlq");
+    assertThat(toRetry.returned).isNull();
+    assertThat(toMissingDlq.returned).isNotNull();
   }
 
   @Test

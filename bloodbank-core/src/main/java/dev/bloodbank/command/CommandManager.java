@@ -51,7 +51,6 @@ public final class CommandManager {
   private final Bloodbank bus;
   private final ProcessedCommands processed;
   private final Duration commandTimeout;
-  private final Publisher sideEffects;
   private final Publisher outcomes;
   private final Source source;
 
@@ -66,7 +65,6 @@ public final class CommandManager {
     this.bus = Objects.requireNonNull(bus, "bus");
     this.processed = Objects.requireNonNull(processed, "processed");
     this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
-    this.sideEffects = bus.publisher();
     // Outcome events are the processor's own; they need no catalog on the classpath.
     this.outcomes =
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
@@ -129,23 +127,48 @@ public final class CommandManager {
       publishFailure(context, e, delivery.isLastAttempt());
       throw e;
     }
+    // The result is turned into JSON before anything is sent, so a result that cannot be
+    // serialized fails the attempt with no side effect on its way.
+    JsonNode resultJson;
+    try {
+      resultJson = result == null ? null : bus.codec().objectMapper().valueToTree(result);
+    } catch (IllegalArgumentException e) {
+      BloodbankException failure =
+          new BloodbankException(
+              "result of command " + command.eventId() + " cannot be serialized: " + e.getMessage(),
+              e);
+      publishFailure(context, failure, delivery.isLastAttempt());
+      throw failure;
+    }
     List<CompletableFuture<?>> sends = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     for (EventEnvelope<?> e : collector.events()) {
-      sends.add(sideEffects.publish(e));
+      sends.add(sideEffects().publish(e));
       ids.add(e.eventId().toString());
     }
     Map<String, Object> completed = new LinkedHashMap<>();
     completed.put("command_type", command.eventType());
     completed.put("command_id", command.eventId().toString());
-    completed.put("result", result == null ? null : bus.codec().objectMapper().valueToTree(result));
+    completed.put("result", resultJson);
     completed.put("side_effect_ids", ids);
     completed.put("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    // Side effects first: the result is announced only once they are all confirmed.
-    await(sends, command);
-    await(List.of(outcomes.publish(outcome(COMPLETED, command, "completed", completed))), command);
+    try {
+      // Side effects first: the result is announced only once they are all confirmed.
+      await(sends, command);
+      await(
+          List.of(outcomes.publish(outcome(COMPLETED, command, "completed", completed))), command);
+    } catch (BloodbankException e) {
+      // Re-running publishes the same side-effect ids, so consumers drop what did arrive.
+      publishFailure(context, e, delivery.isLastAttempt());
+      throw e;
+    }
     processed.markCompleted(command.eventId());
     return Outcome.EXECUTED;
+  }
+
+  /** The bus's shared publisher, fetched per command: it is recreated if someone closed it. */
+  private Publisher sideEffects() {
+    return bus.publisher();
   }
 
   private void publishFailure(CommandContext context, Exception e, boolean isFinal) {
