@@ -271,7 +271,18 @@ public final class EventCodec {
           MalformedEventException.Kind.SYNTAX, "document is empty", -1, -1, null);
     }
     try (InputStream in = new ByteArrayInputStream(json)) {
-      return treeReader.readTree(in);
+      JsonNode root = treeReader.readTree(in);
+      if (root == null || root.isMissingNode()) {
+        throw MalformedEventException.newAtLocation(
+            MalformedEventException.Kind.SYNTAX, "document is empty", -1, -1, null);
+      }
+      // The parser reports most bad UTF-8 itself (with its position); it lets overlong forms,
+      // encoded surrogates and code points above U+10FFFF through, so check what it accepted.
+      int bad = looksLikeUtf8(json) ? invalidUtf8At(json) : -1;
+      if (bad >= 0) {
+        throw invalidUtf8(json, bad);
+      }
+      return root;
     } catch (StreamConstraintsException e) {
       throw located(MalformedEventException.Kind.LIMIT_EXCEEDED, e);
     } catch (CharConversionException e) {
@@ -293,6 +304,88 @@ public final class EventCodec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static MalformedEventException invalidUtf8(byte[] json, int offset) {
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < offset; i++) {
+      if (json[i] == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return MalformedEventException.newAtLocation(
+        MalformedEventException.Kind.INVALID_ENCODING,
+        String.format(
+            "invalid UTF-8: byte 0x%02x at byte offset %d starts an overlong, surrogate,"
+                + " out-of-range or truncated sequence",
+            json[offset] & 0xff, offset),
+        line,
+        offset - lineStart + 1,
+        null);
+  }
+
+  /** UTF-16 and UTF-32 documents (a BOM or a zero byte up front) are left to the parser. */
+  private static boolean looksLikeUtf8(byte[] b) {
+    if (b.length >= 2
+        && ((b[0] == (byte) 0xFE && b[1] == (byte) 0xFF)
+            || (b[0] == (byte) 0xFF && b[1] == (byte) 0xFE))) {
+      return false;
+    }
+    for (int i = 0; i < Math.min(4, b.length); i++) {
+      if (b[i] == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Returns the offset of the first byte that does not start a well-formed UTF-8 sequence, or -1.
+   * Jackson lets overlong forms (e.g. {@code C0 AF} for '/'), encoded surrogates and code points
+   * above U+10FFFF through; Python's json does not, and neither do we.
+   */
+  static int invalidUtf8At(byte[] b) {
+    int i = 0;
+    int n = b.length;
+    while (i < n) {
+      int c = b[i] & 0xff;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      int len;
+      int cp;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+      } else {
+        return i;
+      }
+      if (i + len > n) {
+        return i;
+      }
+      for (int k = 1; k < len; k++) {
+        int cc = b[i + k] & 0xff;
+        if ((cc & 0xC0) != 0x80) {
+          return i;
+        }
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+          || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+        return i;
+      }
+      i += len;
+    }
+    return -1;
   }
 
   private static MalformedEventException located(
@@ -526,7 +619,8 @@ public final class EventCodec {
 
   private static UUID uuid(JsonNode n, String at) {
     String s = text(n, at);
-    if (s.length() == 36 || s.length() == 32) {
+    // Strict shape: UUID.fromString would read misplaced dashes as other numbers.
+    if (isUuidShape(s)) {
       try {
         return UUID.fromString(
             s.length() == 36
@@ -541,6 +635,21 @@ public final class EventCodec {
         at,
         "'" + LogSafe.escape(s) + "' is not a UUID",
         null);
+  }
+
+  private static boolean isUuidShape(String s) {
+    if (s.length() != 36 && s.length() != 32) {
+      return false;
+    }
+    boolean dashed = s.length() == 36;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean dash = dashed && (i == 8 || i == 13 || i == 18 || i == 23);
+      if (dash ? c != '-' : Character.digit(c, 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static List<UUID> uuids(JsonNode n, String at) {

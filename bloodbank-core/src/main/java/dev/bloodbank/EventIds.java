@@ -19,8 +19,9 @@ import java.util.UUID;
  *
  * <ol>
  *   <li>Sort the key parts by name (by Unicode code point).
- *   <li>Join them as {@code name=value} with {@code |}; values are written as strings, booleans as
- *       {@code True}/{@code False} as Python writes them.
+ *   <li>Join them as {@code name=value} with {@code |}; values are written as Python's {@code
+ *       str()} writes them: booleans as {@code True}/{@code False}, floats as {@code 12345678.9} or
+ *       {@code 1e+20}.
  *   <li>Build the name {@code bloodbank:<event type>:<joined parts>}.
  *   <li>The id is the RFC 4122 version 5 UUID of that name (UTF-8) in the OID namespace {@code
  *       6ba7b812-9dad-11d1-80b4-00c04fd430c8}; in Python, {@code uuid.uuid5(uuid.NAMESPACE_OID,
@@ -104,7 +105,37 @@ public final class EventIds {
     if (value instanceof Boolean) {
       return ((Boolean) value) ? "True" : "False";
     }
+    if (value instanceof Double || value instanceof Float) {
+      return pythonFloat(((Number) value).doubleValue());
+    }
     return value.toString();
+  }
+
+  /**
+   * Writes a double as Python's {@code str(float)}: fixed notation with at least one decimal when
+   * the decimal exponent is between -4 and 15, otherwise {@code 1.5e+20} style.
+   */
+  static String pythonFloat(double d) {
+    if (Double.isNaN(d)) {
+      return "nan";
+    }
+    if (Double.isInfinite(d)) {
+      return d > 0 ? "inf" : "-inf";
+    }
+    if (d == 0) {
+      return (1 / d < 0) ? "-0.0" : "0.0";
+    }
+    java.math.BigDecimal bd = new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros();
+    String digits = bd.unscaledValue().abs().toString();
+    int exp = digits.length() - 1 - bd.scale();
+    String sign = d < 0 ? "-" : "";
+    if (exp >= -4 && exp < 16) {
+      String plain = bd.abs().toPlainString();
+      return sign + (plain.contains(".") ? plain : plain + ".0");
+    }
+    String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+    String e = String.valueOf(Math.abs(exp));
+    return sign + mantissa + "e" + (exp < 0 ? "-" : "+") + (e.length() < 2 ? "0" + e : e);
   }
 
   /** Python sorts str by code point; String.compareTo compares UTF-16 units. */
