@@ -14,9 +14,12 @@ import org.jspecify.annotations.Nullable;
  * @param root the event the traversal started from
  * @param direction which way it went
  * @param levels level 0 is {@code [root]}, level n the events first reached after n links; each
- *     event appears once, at its shortest distance (cycles are cut)
- * @param edges every parent → child link followed, including links back into events already seen
- * @param limitHit which limit stopped the traversal before it ran out of links, or null
+ *     event appears once, at its shortest distance, so a cycle ends the walk instead of looping
+ * @param edges every parent → child link found between events of the graph, in the order found,
+ *     including links back into events already seen (a cycle shows as such a link); links to events
+ *     left out by a limit are not listed
+ * @param limitHit which limit stopped the traversal while there was more to see, or null when it
+ *     saw everything
  */
 public record CorrelationGraph(
     UUID root,
@@ -39,16 +42,16 @@ public record CorrelationGraph(
     DESCENDANTS
   }
 
-  /** A limit that cut a traversal short. */
+  /** A limit that cut a traversal short; {@link #NODES} wins when both apply. */
   public enum Limit {
-    /** The maximum depth was reached while links went on. */
+    /** The maximum depth was reached while links went on to events not yet seen. */
     DEPTH,
-    /** The maximum node count was reached. */
+    /** The maximum node count was reached while there were events left to add. */
     NODES
   }
 
   /**
-   * A causal link.
+   * A causal link. Immutable.
    *
    * @param parent the cause
    * @param child the effect
@@ -58,7 +61,7 @@ public record CorrelationGraph(
   /**
    * Returns every event reached other than the root, nearest first.
    *
-   * @return the events
+   * @return the events, a new set on each call
    */
   public Set<UUID> nodes() {
     Set<UUID> out = new LinkedHashSet<>();

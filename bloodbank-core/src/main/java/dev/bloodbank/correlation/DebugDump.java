@@ -11,11 +11,14 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Everything known about one event and its direct neighbours.
+ * Everything known about one event and its direct neighbours, from {@link
+ * CorrelationTracker#debugDump}. Immutable and thread-safe.
  *
  * @param node the event
- * @param parents what is known about each parent
- * @param children what is known about each child
+ * @param parents what is known about each parent, in the order of {@code node.parentIds()}; at most
+ *     the tracker's node limit of them, while {@code node.parentIds()} lists them all
+ * @param children what is known about each child; at most the tracker's node limit of them, while
+ *     {@code node.childIds()} lists them all
  */
 public record DebugDump(NodeInfo node, List<NodeInfo> parents, List<NodeInfo> children) {
   /** Copies the lists. */
@@ -25,14 +28,15 @@ public record DebugDump(NodeInfo node, List<NodeInfo> parents, List<NodeInfo> ch
   }
 
   /**
-   * What the tracker holds for one event.
+   * What the tracker holds for one event. Immutable.
    *
    * @param id the event
    * @param parentIds its recorded parents
    * @param childIds its recorded children
    * @param recordedAt when its parents were recorded, or null when it has no forward record
-   * @param metadata the metadata recorded with its parents
-   * @param ttl the remaining time to live of its forward record, or null when none or unknown
+   * @param metadata the metadata recorded with its parents, as Jackson reads JSON; empty when none
+   * @param ttl the remaining time to live of its forward record (whole seconds in Redis), or null
+   *     when it has none or the record does not expire
    */
   public record NodeInfo(
       UUID id,

@@ -4,12 +4,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.bloodbank.BloodbankException;
+import dev.bloodbank.ConnectionException;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -18,56 +24,162 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.output.MapOutput;
+import io.lettuce.core.output.ValueOutput;
+import io.lettuce.core.output.ValueSetOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link CorrelationTracker} over Lettuce, in the key layout of the Python services:
+ * {@link CorrelationTracker} over Lettuce's asynchronous API, in the key layout of the Python
+ * services (see the package description).
  *
- * <ul>
- *   <li>{@code bloodbank:correlation:forward:<child>}: hash of {@code parent_ids} (JSON list),
- *       {@code timestamp} (ISO-8601 UTC) and {@code metadata} (JSON object);
- *   <li>{@code bloodbank:correlation:reverse:<parent>}: set of child ids.
- * </ul>
+ * <p>One connection, shared by all callers (Lettuce multiplexes it). It is opened in the background
+ * and, once open, re-opened by Lettuce after a failure; while there is none, commands fail at once
+ * ({@code REJECT_COMMANDS}), and the request queue is bounded, so an outage cannot grow the heap.
+ * If the first connect fails, the next call made a second or more later tries again.
  *
- * Forward keys an older Python version wrote as a JSON string ({@code parent_event_ids}, {@code
- * created_at}, {@code metadata}) are read too. Connects in the background; commands fail at once
- * while Redis is unreachable (bounded queue, no buffering) and Lettuce reconnects by itself.
+ * <p>A write is one Lua script (in cluster mode, one per key, since the keys lie in different hash
+ * slots), sent without waiting for anything else. A traversal level is one batch of commands handed
+ * to the connection at once, so they are written together before any reply is read: one round trip
+ * (per cluster node involved).
  */
 final class RedisCorrelationTracker implements CorrelationTracker {
   static final String FORWARD = "bloodbank:correlation:forward:";
   static final String REVERSE = "bloodbank:correlation:reverse:";
+
+  /**
+   * Merges the new parents into the child's forward hash (or converts the legacy JSON string into
+   * one), refreshes its TTL, and adds the child to each parent's reverse set. Atomic per call.
+   */
+  static final String RECORD_SCRIPT =
+      """
+      -- ARGV: ttl seconds, child id, '1' when KEYS[1] is the child's forward key (else '0'),
+      --       then with '1': parent ids (JSON list), timestamp, metadata (JSON object).
+      -- KEYS: [forward key of the child,] reverse keys of the parents.
+      local ttl = tonumber(ARGV[1])
+      local first = 1
+      if ARGV[3] == '1' then
+        first = 2
+        local key = KEYS[1]
+        local kind = redis.call('TYPE', key)['ok']
+        local merged, seen = {}, {}
+        local function add(list)
+          if type(list) ~= 'table' then
+            return
+          end
+          for _, id in ipairs(list) do
+            if type(id) == 'string' and not seen[id] then
+              seen[id] = true
+              merged[#merged + 1] = id
+            end
+          end
+        end
+        local old
+        if kind == 'hash' then
+          old = redis.call('HGET', key, 'parent_ids')
+          if old then
+            local ok, list = pcall(cjson.decode, old)
+            if ok then
+              add(list)
+            end
+          end
+        elseif kind == 'string' then
+          local ok, legacy = pcall(cjson.decode, redis.call('GET', key))
+          if ok and type(legacy) == 'table' then
+            add(legacy['parent_event_ids'])
+          end
+          redis.call('DEL', key)
+        elseif kind ~= 'none' then
+          return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a hash')
+        end
+        local count = #merged
+        add(cjson.decode(ARGV[4]))
+        local parents = ARGV[4]
+        if count > 0 then
+          parents = (#merged == count and kind == 'hash') and old or cjson.encode(merged)
+        end
+        redis.call('HSET', key, 'parent_ids', parents, 'timestamp', ARGV[5], 'metadata', ARGV[6])
+        redis.call('EXPIRE', key, ttl)
+      end
+      for i = first, #KEYS do
+        redis.call('SADD', KEYS[i], ARGV[2])
+        redis.call('EXPIRE', KEYS[i], ttl)
+      end
+      return #KEYS
+      """;
+
+  static final String RECORD_SHA = sha1(RECORD_SCRIPT);
+
+  /**
+   * What Python's {@code datetime.now(timezone.utc).isoformat()} writes, which every Python 3
+   * {@code datetime.fromisoformat} reads back (unlike a trailing {@code Z} before 3.11).
+   */
+  static final DateTimeFormatter TIMESTAMP =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSxxx").withZone(ZoneOffset.UTC);
+
   private static final long RECONNECT_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   private final RedisTrackerOptions options;
+  private final List<RedisURI> uris;
   private final AbstractRedisClient client;
-  private final ObjectMapper json = new ObjectMapper();
-  private final long ttlSeconds;
+  private final String where;
+  private final String ttlSeconds;
+  private final Clock clock = Clock.systemUTC();
+  private final ObjectMapper json =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   private final Object lock = new Object();
-  private final AtomicLong levelFetches = new AtomicLong();
   private volatile @Nullable CompletableFuture<StatefulConnection<String, String>> connection;
   private volatile long lastAttempt;
   private volatile boolean closed;
 
   RedisCorrelationTracker(RedisTrackerOptions options) {
+    this(options, List.of());
+  }
+
+  /** With command listeners, which must be known before the connection opens; for tests. */
+  RedisCorrelationTracker(RedisTrackerOptions options, List<CommandListener> listeners) {
     this.options = options;
-    this.ttlSeconds = options.ttl().getSeconds();
-    // Bounded queue and no buffering while disconnected: an outage must not grow the heap.
+    this.uris = options.redisUris();
+    this.where =
+        "Redis at " + RedisTrackerOptions.escape(RedisTrackerOptions.redact(options.uri()));
+    this.ttlSeconds = Long.toString(options.ttl().getSeconds());
     ClientOptions clientOptions =
         ClientOptions.builder()
             .autoReconnect(true)
@@ -76,35 +188,28 @@ final class RedisCorrelationTracker implements CorrelationTracker {
             .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
             .build();
     if (options.cluster()) {
-      List<RedisURI> seeds = new ArrayList<>();
-      for (String u : options.uri().split(",")) {
-        seeds.add(uri(u.trim()));
-      }
-      RedisClusterClient c = RedisClusterClient.create(seeds);
+      RedisClusterClient c = RedisClusterClient.create(uris);
       c.setOptions(ClusterClientOptions.builder(clientOptions).build());
       this.client = c;
     } else {
-      RedisClient c = RedisClient.create(uri(options.uri()));
+      RedisClient c = RedisClient.create();
       c.setOptions(clientOptions);
       this.client = c;
     }
+    listeners.forEach(client::addListener);
     connection();
   }
 
-  private RedisURI uri(String u) {
+  private static String sha1(String script) {
     try {
-      RedisURI r = RedisURI.create(u);
-      r.setTimeout(options.commandTimeout());
-      r.setClientName("bloodbank-correlation");
-      return r;
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "malformed Redis URI '" + RedisTrackerOptions.redact(u) + "': " + e.getMessage(), e);
+      MessageDigest d = MessageDigest.getInstance("SHA-1");
+      return HexFormat.of().formatHex(d.digest(script.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-1", e);
     }
   }
 
-  /** The connection, connecting (again) when there is none, at most once a second. */
-  @SuppressWarnings("unchecked")
+  /** The connection; opens one when there is none, at most once a second after a failure. */
   private CompletableFuture<StatefulConnection<String, String>> connection() {
     CompletableFuture<StatefulConnection<String, String>> c = connection;
     if (c != null && !c.isCompletedExceptionally()) {
@@ -112,10 +217,6 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     }
     synchronized (lock) {
       c = connection;
-      if (closed) {
-        return CompletableFuture.failedFuture(
-            new BloodbankException("correlation tracker is closed"));
-      }
       if (c != null && !c.isCompletedExceptionally()) {
         return c;
       }
@@ -124,17 +225,25 @@ final class RedisCorrelationTracker implements CorrelationTracker {
         return c;
       }
       lastAttempt = now;
-      CompletableFuture<? extends StatefulConnection<String, String>> f;
-      if (client instanceof RedisClusterClient cluster) {
-        f = cluster.connectAsync(StringCodec.UTF8);
-      } else {
-        RedisClient single = (RedisClient) client;
-        f = single.connectAsync(StringCodec.UTF8, uri(options.uri())).toCompletableFuture();
+      try {
+        c = connect();
+      } catch (RuntimeException e) {
+        c = CompletableFuture.failedFuture(e);
       }
-      c = (CompletableFuture<StatefulConnection<String, String>>) f;
       connection = c;
       return c;
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private CompletableFuture<StatefulConnection<String, String>> connect() {
+    CompletableFuture<? extends StatefulConnection<String, String>> f =
+        client instanceof RedisClusterClient cluster
+            ? cluster.connectAsync(StringCodec.UTF8)
+            : ((RedisClient) client)
+                .connectAsync(StringCodec.UTF8, uris.get(0))
+                .toCompletableFuture();
+    return (CompletableFuture<StatefulConnection<String, String>>) f;
   }
 
   @SuppressWarnings("unchecked")
@@ -146,82 +255,168 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     return ((StatefulRedisConnection<String, String>) c).async();
   }
 
+  /**
+   * Runs {@code op} on the connection; the result fails with a {@link BloodbankException} naming
+   * Redis (password masked) and keeping the client's exception as the cause.
+   */
   private <T> CompletableFuture<T> withRedis(
-      String what,
-      java.util.function.Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>>
-          op) {
-    return connection()
-        .thenCompose(c -> op.apply(commands(c)))
-        .handle(
+      String what, Function<StatefulConnection<String, String>, CompletableFuture<T>> op) {
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new BloodbankException("cannot " + what + ": the correlation tracker is closed"));
+    }
+    CompletableFuture<StatefulConnection<String, String>> c = connection();
+    if (!c.isDone()) {
+      // A connect that hangs (an address that drops packets) must not hold callers longer than a
+      // command would; the connect itself goes on.
+      c = c.copy().orTimeout(options.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    c.thenCompose(op)
+        .whenComplete(
             (v, t) -> {
               if (t == null) {
-                return v;
+                result.complete(v);
+              } else {
+                result.completeExceptionally(wrap(what, t));
               }
-              Throwable cause =
-                  t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-              if (cause instanceof BloodbankException be) {
-                throw new CompletionException(be);
-              }
-              throw new CompletionException(
-                  new BloodbankException(
-                      "Redis "
-                          + what
-                          + " failed at "
-                          + RedisTrackerOptions.redact(options.uri())
-                          + ": "
-                          + cause.getClass().getSimpleName()
-                          + ": "
-                          + cause.getMessage(),
-                      cause));
             });
+    return result;
+  }
+
+  private Throwable wrap(String what, Throwable t) {
+    Throwable cause = unwrap(t);
+    if (cause instanceof BloodbankException || cause instanceof IllegalArgumentException) {
+      return cause;
+    }
+    String message = cause.getClass().getSimpleName() + ": " + safe(cause.getMessage());
+    if (cause instanceof TimeoutException) {
+      // Only the wait for a connection times out this way; commands time out in Lettuce.
+      return new ConnectionException(
+          "cannot "
+              + what
+              + ": no connection to "
+              + where
+              + " within "
+              + options.commandTimeout().toMillis()
+              + " ms",
+          cause);
+    }
+    if (cause instanceof RedisCommandTimeoutException) {
+      return new BloodbankException(
+          "cannot "
+              + what
+              + ": "
+              + where
+              + " did not answer within "
+              + options.commandTimeout().toMillis()
+              + " ms ("
+              + message
+              + ")",
+          cause);
+    }
+    if (isConnectionProblem(cause)) {
+      return new ConnectionException(
+          "cannot " + what + ": " + where + " is unreachable (" + message + ")", cause);
+    }
+    return new BloodbankException(
+        "cannot " + what + ": " + where + " failed (" + message + ")", cause);
+  }
+
+  private static boolean isConnectionProblem(Throwable t) {
+    if (t instanceof RedisConnectionException || t instanceof IOException) {
+      return true;
+    }
+    // Lettuce's words for "no connection right now" while it reconnects, or after a close.
+    String m = String.valueOf(t.getMessage());
+    return t instanceof RedisException
+        && (m.contains("not connected")
+            || m.contains("Connection closed")
+            || m.contains("Connection is closed")
+            || m.contains("Connection reset"));
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  private static String safe(@Nullable String s) {
+    return s == null ? "" : RedisTrackerOptions.escape(s);
   }
 
   @Override
   public CompletableFuture<Void> addCorrelation(
       UUID childId, List<UUID> parentIds, Map<String, Object> metadata) {
+    Objects.requireNonNull(childId, "childId");
+    Objects.requireNonNull(metadata, "metadata");
+    for (UUID p : parentIds) {
+      Objects.requireNonNull(p, () -> "a parent id of " + childId + " is null");
+    }
     if (parentIds.isEmpty()) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException("at least one parent id is required for " + childId));
     }
-    String parents;
+    Set<String> parents = new LinkedHashSet<>();
+    for (UUID p : parentIds) {
+      parents.add(p.toString());
+    }
+    String parentsJson;
     String meta;
     try {
-      List<String> ids = new ArrayList<>(parentIds.size());
-      for (UUID p : parentIds) {
-        ids.add(p.toString());
-      }
-      parents = json.writeValueAsString(ids);
+      parentsJson = json.writeValueAsString(parents);
       meta = json.writeValueAsString(metadata);
     } catch (JsonProcessingException e) {
       return CompletableFuture.failedFuture(
-          new BloodbankException(
-              "correlation metadata is not JSON-mappable: " + e.getOriginalMessage(), e));
+          new IllegalArgumentException(
+              "correlation metadata of "
+                  + childId
+                  + " is not JSON-mappable: "
+                  + safe(e.getOriginalMessage()),
+              e));
     }
-    Map<String, String> fields = new LinkedHashMap<>();
-    fields.put("parent_ids", parents);
-    fields.put("timestamp", Instant.now().toString());
-    fields.put("metadata", meta);
     String child = childId.toString();
+    String timestamp = TIMESTAMP.format(clock.instant());
+    String[] forwardArgs = {ttlSeconds, child, "1", parentsJson, timestamp, meta};
     return withRedis(
-        "write",
-        r -> {
-          List<RedisFuture<?>> all = new ArrayList<>();
-          all.add(r.hset(FORWARD + child, fields));
-          all.add(r.expire(FORWARD + child, ttlSeconds));
-          for (UUID p : parentIds) {
-            all.add(r.sadd(REVERSE + p, child));
-            all.add(r.expire(REVERSE + p, ttlSeconds));
+        "record the parents of " + child,
+        conn -> {
+          RedisClusterAsyncCommands<String, String> r = commands(conn);
+          if (!options.cluster()) {
+            String[] keys = new String[1 + parents.size()];
+            keys[0] = FORWARD + child;
+            int i = 1;
+            for (String p : parents) {
+              keys[i++] = REVERSE + p;
+            }
+            return record(r, keys, forwardArgs).<Void>thenApply(n -> null);
           }
-          return allOf(all).thenApply(v -> null);
+          // The keys lie in different hash slots: one script per key, all sent at once.
+          List<CompletableFuture<?>> all = new ArrayList<>(1 + parents.size());
+          all.add(record(r, new String[] {FORWARD + child}, forwardArgs));
+          String[] reverseArgs = {ttlSeconds, child, "0"};
+          for (String p : parents) {
+            all.add(record(r, new String[] {REVERSE + p}, reverseArgs));
+          }
+          return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
         });
   }
 
-  private static CompletableFuture<Void> allOf(List<RedisFuture<?>> futures) {
-    CompletableFuture<?>[] cfs = new CompletableFuture<?>[futures.size()];
-    for (int i = 0; i < cfs.length; i++) {
-      cfs[i] = futures.get(i).toCompletableFuture();
-    }
-    return CompletableFuture.allOf(cfs);
+  /** Runs the record script by its digest, sending its text when Redis does not know it yet. */
+  private static CompletableFuture<Long> record(
+      RedisClusterAsyncCommands<String, String> r, String[] keys, String[] args) {
+    return r.<Long>evalsha(RECORD_SHA, ScriptOutputType.INTEGER, keys, args)
+        .toCompletableFuture()
+        .exceptionallyCompose(
+            t ->
+                String.valueOf(unwrap(t).getMessage()).startsWith("NOSCRIPT")
+                    ? r.<Long>eval(RECORD_SCRIPT, ScriptOutputType.INTEGER, keys, args)
+                        .toCompletableFuture()
+                    : CompletableFuture.failedFuture(t));
   }
 
   @Override
@@ -236,9 +431,19 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   }
 
   @Override
+  public CompletableFuture<CorrelationGraph> ancestors(UUID id) {
+    return ancestors(id, options.maxDepth());
+  }
+
+  @Override
   public CompletableFuture<CorrelationGraph> ancestors(UUID id, int maxDepth) {
     return Traversal.run(
         id, CorrelationGraph.Direction.ANCESTORS, maxDepth, options.maxNodes(), this::fetchParents);
+  }
+
+  @Override
+  public CompletableFuture<CorrelationGraph> descendants(UUID id) {
+    return descendants(id, options.maxDepth());
   }
 
   @Override
@@ -251,89 +456,113 @@ final class RedisCorrelationTracker implements CorrelationTracker {
         this::fetchChildren);
   }
 
-  /** How many level fetches (each one pipelined batch) traversals have made; for tests. */
-  long levelFetches() {
-    return levelFetches.get();
+  /**
+   * Builds a command for {@link #batch}; the first argument is the key, which routes it in a
+   * cluster.
+   */
+  private static <T> AsyncCommand<String, String, T> command(
+      CommandType type, CommandOutput<String, String, T> output, String key, String... fields) {
+    CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).addKey(key);
+    for (String f : fields) {
+      args.addKey(f);
+    }
+    return new AsyncCommand<>(new Command<>(type, output, args));
   }
 
-  /** One pipelined batch of HGETALLs for a whole level; legacy string keys take one more. */
-  private CompletableFuture<Map<UUID, List<UUID>>> fetchParents(Collection<UUID> level) {
-    levelFetches.incrementAndGet();
-    return forwardRecords(level)
+  /**
+   * Sends commands as one batch, written to the socket together without waiting for any reply: one
+   * round trip, whatever thread this runs on (the asynchronous API would hand each command to the
+   * I/O thread separately, which may read replies in between).
+   */
+  private static void batch(
+      StatefulConnection<String, String> conn,
+      List<? extends RedisCommand<String, String, ?>> cmds) {
+    if (!cmds.isEmpty()) {
+      conn.dispatch(cmds);
+    }
+  }
+
+  /** The parents of a whole level: one HGET each, in one batch; legacy string keys take a GET. */
+  private CompletableFuture<Map<UUID, List<UUID>>> fetchParents(List<UUID> level) {
+    return withRedis(
+        "read parents",
+        conn -> {
+          List<AsyncCommand<String, String, String>> cmds = new ArrayList<>(level.size());
+          for (UUID id : level) {
+            cmds.add(
+                command(
+                    CommandType.HGET,
+                    new ValueOutput<>(StringCodec.UTF8),
+                    FORWARD + id,
+                    "parent_ids"));
+          }
+          batch(conn, cmds);
+          List<CompletableFuture<List<UUID>>> replies = new ArrayList<>(level.size());
+          for (int i = 0; i < level.size(); i++) {
+            String key = FORWARD + level.get(i);
+            replies.add(
+                cmds.get(i)
+                    .thenApply(this::parseIds)
+                    .exceptionallyCompose(
+                        t ->
+                            isWrongType(t)
+                                ? legacy(commands(conn), key).thenApply(ForwardRecord::parents)
+                                : CompletableFuture.failedFuture(t)));
+          }
+          return collect(level, replies);
+        });
+  }
+
+  /** The children of a whole level: one SMEMBERS each, in one batch. */
+  private CompletableFuture<Map<UUID, List<UUID>>> fetchChildren(List<UUID> level) {
+    return withRedis(
+        "read children",
+        conn -> {
+          List<AsyncCommand<String, String, Set<String>>> cmds = new ArrayList<>(level.size());
+          for (UUID id : level) {
+            cmds.add(
+                command(
+                    CommandType.SMEMBERS, new ValueSetOutput<>(StringCodec.UTF8), REVERSE + id));
+          }
+          batch(conn, cmds);
+          List<CompletableFuture<List<UUID>>> replies = new ArrayList<>(level.size());
+          for (AsyncCommand<String, String, Set<String>> c : cmds) {
+            replies.add(c.thenApply(this::uuids));
+          }
+          return collect(level, replies);
+        });
+  }
+
+  private static <T> CompletableFuture<Map<UUID, T>> collect(
+      List<UUID> ids, List<CompletableFuture<T>> replies) {
+    return CompletableFuture.allOf(replies.toArray(new CompletableFuture<?>[0]))
         .thenApply(
-            records -> {
-              Map<UUID, List<UUID>> out = new HashMap<>();
-              records.forEach((id, rec) -> out.put(id, rec.parents));
+            v -> {
+              Map<UUID, T> out = new HashMap<>();
+              for (int i = 0; i < ids.size(); i++) {
+                out.put(ids.get(i), replies.get(i).join());
+              }
               return out;
             });
   }
 
-  private CompletableFuture<Map<UUID, List<UUID>>> fetchChildren(Collection<UUID> level) {
-    levelFetches.incrementAndGet();
-    return withRedis(
-        "read",
-        r -> {
-          Map<UUID, RedisFuture<Set<String>>> pending = new LinkedHashMap<>();
-          for (UUID id : level) {
-            pending.put(id, r.smembers(REVERSE + id));
-          }
-          return allOf(new ArrayList<>(pending.values()))
-              .thenApply(
-                  v -> {
-                    Map<UUID, List<UUID>> out = new HashMap<>();
-                    pending.forEach((id, f) -> out.put(id, uuids(f.toCompletableFuture().join())));
-                    return out;
-                  });
-        });
+  private static boolean isWrongType(Throwable t) {
+    return String.valueOf(unwrap(t).getMessage()).startsWith("WRONGTYPE");
   }
 
   private record ForwardRecord(
-      List<UUID> parents,
-      @Nullable Instant at,
-      Map<String, Object> metadata,
-      @Nullable Duration ttl) {}
+      List<UUID> parents, @Nullable Instant at, Map<String, Object> metadata) {}
 
-  private static final ForwardRecord NONE = new ForwardRecord(List.of(), null, Map.of(), null);
+  private static final ForwardRecord NONE = new ForwardRecord(List.of(), null, Map.of());
 
-  private CompletableFuture<Map<UUID, ForwardRecord>> forwardRecords(Collection<UUID> ids) {
-    return withRedis(
-        "read",
-        r -> {
-          Map<UUID, CompletableFuture<ForwardRecord>> pending = new LinkedHashMap<>();
-          for (UUID id : ids) {
-            String key = FORWARD + id;
-            pending.put(
-                id,
-                r.hgetall(key)
-                    .toCompletableFuture()
-                    .thenApply(this::fromHash)
-                    .exceptionallyCompose(
-                        t -> isWrongType(t) ? legacy(r, key) : CompletableFuture.failedFuture(t)));
-          }
-          return CompletableFuture.allOf(pending.values().toArray(new CompletableFuture<?>[0]))
-              .thenApply(
-                  v -> {
-                    Map<UUID, ForwardRecord> out = new LinkedHashMap<>();
-                    pending.forEach((id, f) -> out.put(id, f.join()));
-                    return out;
-                  });
-        });
-  }
-
-  private static boolean isWrongType(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    return String.valueOf(c.getMessage()).startsWith("WRONGTYPE");
-  }
-
-  private ForwardRecord fromHash(Map<String, String> hash) {
+  private ForwardRecord fromHash(@Nullable Map<String, String> hash) {
     if (hash == null || hash.isEmpty()) {
       return NONE;
     }
     return new ForwardRecord(
         parseIds(hash.get("parent_ids")),
         parseInstant(hash.get("timestamp")),
-        parseMap(hash.get("metadata")),
-        null);
+        parseMap(hash.get("metadata")));
   }
 
   /** The older Python layout: a JSON string {parent_event_ids, created_at, metadata}. */
@@ -348,13 +577,11 @@ final class RedisCorrelationTracker implements CorrelationTracker {
               }
               try {
                 JsonNode n = json.readTree(s);
+                JsonNode meta = n.path("metadata");
                 return new ForwardRecord(
-                    parseIds(n.path("parent_event_ids").toString()),
+                    ids(n.path("parent_event_ids")),
                     parseInstant(n.path("created_at").asText(null)),
-                    n.path("metadata").isObject()
-                        ? json.convertValue(n.get("metadata"), MAP)
-                        : Map.of(),
-                    null);
+                    meta.isObject() ? json.convertValue(meta, MAP) : Map.of());
               } catch (JsonProcessingException e) {
                 return NONE;
               }
@@ -366,22 +593,53 @@ final class RedisCorrelationTracker implements CorrelationTracker {
       return List.of();
     }
     try {
-      JsonNode n = json.readTree(jsonList);
-      List<UUID> out = new ArrayList<>();
-      for (JsonNode e : n) {
-        try {
-          out.add(UUID.fromString(e.asText()));
-        } catch (IllegalArgumentException bad) {
-          // an id that is not a UUID cannot be an event of this bus; skip it
-        }
-      }
-      return out;
+      return ids(json.readTree(jsonList));
     } catch (JsonProcessingException e) {
       return List.of();
     }
   }
 
-  private static @Nullable Instant parseInstant(@Nullable String s) {
+  /** The UUIDs of a JSON list, in order, without duplicates; other entries are skipped. */
+  private static List<UUID> ids(JsonNode list) {
+    Set<UUID> out = new LinkedHashSet<>();
+    if (list.isArray()) {
+      for (JsonNode e : list) {
+        UUID id = uuid(e.asText());
+        if (id != null) {
+          out.add(id);
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static @Nullable UUID uuid(String s) {
+    try {
+      return UUID.fromString(s);
+    } catch (IllegalArgumentException notAnEventOfThisBus) {
+      return null;
+    }
+  }
+
+  /** Set members as UUIDs, sorted by their text so results do not depend on Redis's order. */
+  private List<UUID> uuids(@Nullable Collection<String> members) {
+    if (members == null || members.isEmpty()) {
+      return List.of();
+    }
+    List<String> sorted = new ArrayList<>(members);
+    sorted.sort(null);
+    List<UUID> out = new ArrayList<>(sorted.size());
+    for (String s : sorted) {
+      UUID id = uuid(s);
+      if (id != null) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** ISO-8601 with Z or an offset; without a zone (Python's {@code utcnow()}) it is UTC. */
+  static @Nullable Instant parseInstant(@Nullable String s) {
     if (s == null || s.isBlank()) {
       return null;
     }
@@ -389,9 +647,8 @@ final class RedisCorrelationTracker implements CorrelationTracker {
       return Instant.parse(s);
     } catch (RuntimeException e) {
       try {
-        // Python's datetime.utcnow().isoformat() has no zone: UTC.
-        return java.time.LocalDateTime.parse(s).toInstant(java.time.ZoneOffset.UTC);
-      } catch (RuntimeException again) {
+        return LocalDateTime.parse(s).toInstant(ZoneOffset.UTC);
+      } catch (RuntimeException notIsoEither) {
         return null;
       }
     }
@@ -409,80 +666,81 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     }
   }
 
-  private static List<UUID> uuids(@Nullable Collection<String> ids) {
-    if (ids == null) {
-      return List.of();
-    }
-    List<UUID> out = new ArrayList<>(ids.size());
-    for (String s : ids) {
-      try {
-        out.add(UUID.fromString(s));
-      } catch (IllegalArgumentException e) {
-        // not an event id of this bus
-      }
-    }
-    out.sort(null);
-    return out;
-  }
-
   @Override
   public CompletableFuture<DebugDump> debugDump(UUID id) {
     return nodeInfos(List.of(id))
         .thenCompose(
             first -> {
               DebugDump.NodeInfo node = first.get(0);
-              List<UUID> around = new ArrayList<>(node.parentIds());
-              around.addAll(node.childIds());
+              List<UUID> parents = cap(node.parentIds());
+              List<UUID> children = new ArrayList<>(node.childIds());
+              children.sort(null);
+              children = cap(children);
+              List<UUID> around = new ArrayList<>(parents);
+              around.addAll(children);
+              int split = parents.size();
               return nodeInfos(around)
                   .thenApply(
                       infos ->
                           new DebugDump(
-                              node,
-                              infos.subList(0, node.parentIds().size()),
-                              infos.subList(node.parentIds().size(), infos.size())));
+                              node, infos.subList(0, split), infos.subList(split, infos.size())));
             });
   }
 
+  private List<UUID> cap(List<UUID> ids) {
+    return ids.size() <= options.maxNodes() ? ids : ids.subList(0, options.maxNodes());
+  }
+
+  /**
+   * For each event: HGETALL and PTTL of its forward key, SMEMBERS of its reverse key; one batch.
+   */
   private CompletableFuture<List<DebugDump.NodeInfo>> nodeInfos(List<UUID> ids) {
     if (ids.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
-    CompletableFuture<Map<UUID, ForwardRecord>> fwd = forwardRecords(ids);
-    CompletableFuture<Map<UUID, List<UUID>>> rev = fetchChildren(ids);
-    CompletableFuture<Map<UUID, Long>> ttls =
-        withRedis(
-            "read",
-            r -> {
-              Map<UUID, RedisFuture<Long>> p = new LinkedHashMap<>();
-              for (UUID id : ids) {
-                p.put(id, r.ttl(FORWARD + id));
-              }
-              return allOf(new ArrayList<>(p.values()))
-                  .thenApply(
-                      v -> {
-                        Map<UUID, Long> out = new HashMap<>();
-                        p.forEach((id, f) -> out.put(id, f.toCompletableFuture().join()));
-                        return out;
-                      });
-            });
-    return CompletableFuture.allOf(fwd, rev, ttls)
-        .thenApply(
-            v -> {
-              List<DebugDump.NodeInfo> out = new ArrayList<>();
-              for (UUID id : ids) {
-                ForwardRecord f = fwd.join().getOrDefault(id, NONE);
-                Long ttl = ttls.join().get(id);
-                out.add(
-                    new DebugDump.NodeInfo(
-                        id,
-                        f.parents,
-                        new LinkedHashSet<>(rev.join().getOrDefault(id, List.of())),
-                        f.at,
-                        f.metadata,
-                        ttl != null && ttl >= 0 ? Duration.ofSeconds(ttl) : null));
-              }
-              return out;
-            });
+    return withRedis(
+        "read the links of " + ids.get(0),
+        conn -> {
+          List<RedisCommand<String, String, ?>> cmds = new ArrayList<>(ids.size() * 3);
+          List<CompletableFuture<DebugDump.NodeInfo>> infos = new ArrayList<>(ids.size());
+          for (UUID id : ids) {
+            String key = FORWARD + id;
+            AsyncCommand<String, String, Map<String, String>> hash =
+                command(CommandType.HGETALL, new MapOutput<>(StringCodec.UTF8), key);
+            AsyncCommand<String, String, Long> ttl =
+                command(CommandType.PTTL, new IntegerOutput<>(StringCodec.UTF8), key);
+            AsyncCommand<String, String, Set<String>> members =
+                command(CommandType.SMEMBERS, new ValueSetOutput<>(StringCodec.UTF8), REVERSE + id);
+            cmds.add(hash);
+            cmds.add(ttl);
+            cmds.add(members);
+            CompletableFuture<ForwardRecord> forward =
+                hash.thenApply(this::fromHash)
+                    .exceptionallyCompose(
+                        t ->
+                            isWrongType(t)
+                                ? legacy(commands(conn), key)
+                                : CompletableFuture.failedFuture(t));
+            CompletableFuture<List<UUID>> children = members.thenApply(this::uuids);
+            infos.add(
+                CompletableFuture.allOf(forward, ttl, children)
+                    .thenApply(
+                        v -> {
+                          ForwardRecord f = forward.join();
+                          Long ms = ttl.join();
+                          return new DebugDump.NodeInfo(
+                              id,
+                              f.parents(),
+                              new LinkedHashSet<>(children.join()),
+                              f.at(),
+                              f.metadata(),
+                              f != NONE && ms != null && ms >= 0 ? Duration.ofMillis(ms) : null);
+                        }));
+          }
+          batch(conn, cmds);
+          return CompletableFuture.allOf(infos.toArray(new CompletableFuture<?>[0]))
+              .thenApply(v -> infos.stream().map(CompletableFuture::join).toList());
+        });
   }
 
   @Override
@@ -493,7 +751,7 @@ final class RedisCorrelationTracker implements CorrelationTracker {
       }
       closed = true;
     }
-    // Shutting the client down closes its connections.
+    // Shutting the client down closes its connections and its threads.
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 
