@@ -104,7 +104,12 @@ public final class LoadHarness {
             .serviceName("bench")
             .validation(ValidationMode.STRICT)
             .build();
-    BloodbankOptions tracked = plain.mutate().correlation(RedisTrackerOptions.defaults()).build();
+    // Benchmark links are throwaway: keep them an hour, not the default 30 days.
+    BloodbankOptions tracked =
+        plain
+            .mutate()
+            .correlation(RedisTrackerOptions.builder().ttl(java.time.Duration.ofHours(1)).build())
+            .build();
     Map<String, List<Double>> results = new LinkedHashMap<>();
     Thread heap = heapSampler();
     try (Bloodbank bus = Bloodbank.connect(plain);

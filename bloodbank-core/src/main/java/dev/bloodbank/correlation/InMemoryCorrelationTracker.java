@@ -92,14 +92,10 @@ final class InMemoryCorrelationTracker implements CorrelationTracker {
   @Override
   public CompletableFuture<Void> addCorrelation(
       UUID childId, List<UUID> parentIds, Map<String, Object> metadata) {
-    Objects.requireNonNull(childId, "childId");
-    Objects.requireNonNull(metadata, "metadata");
-    for (UUID p : parentIds) {
-      Objects.requireNonNull(p, () -> "a parent id of " + childId + " is null");
-    }
-    if (parentIds.isEmpty()) {
-      return CompletableFuture.failedFuture(
-          new IllegalArgumentException("at least one parent id is required for " + childId));
+    try {
+      LinkArguments.check(childId, parentIds, metadata);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
     }
     Map<String, Object> meta = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     return locked(

@@ -52,7 +52,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -352,14 +351,10 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   @Override
   public CompletableFuture<Void> addCorrelation(
       UUID childId, List<UUID> parentIds, Map<String, Object> metadata) {
-    Objects.requireNonNull(childId, "childId");
-    Objects.requireNonNull(metadata, "metadata");
-    for (UUID p : parentIds) {
-      Objects.requireNonNull(p, () -> "a parent id of " + childId + " is null");
-    }
-    if (parentIds.isEmpty()) {
-      return CompletableFuture.failedFuture(
-          new IllegalArgumentException("at least one parent id is required for " + childId));
+    try {
+      LinkArguments.check(childId, parentIds, metadata);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
     }
     Set<String> parents = new LinkedHashSet<>();
     for (UUID p : parentIds) {
