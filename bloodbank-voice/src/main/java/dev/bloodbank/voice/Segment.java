@@ -10,7 +10,8 @@ import java.util.UUID;
  * @param sessionId the stream's session id
  * @param index 0 for the stream's first segment, then 1, 2, ...
  * @param text the recognized text, trimmed; never empty (empty segments are not reported)
- * @param tokens the tokens the text was made of, as the model's tokens file spells them
+ * @param tokens the tokens the text was made of, as sherpa-onnx renders them (a leading {@code ▁}
+ *     of a BPE token becomes a space)
  * @param startSeconds where the segment's speech starts, in seconds of input audio since the stream
  *     opened (the first token's time when the model reports token times)
  * @param endSeconds where the segment ends (the endpoint), in seconds of input audio since the

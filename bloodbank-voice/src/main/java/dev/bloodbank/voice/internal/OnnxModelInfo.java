@@ -35,6 +35,7 @@ public final class OnnxModelInfo {
   private final Map<String, String> metadata;
   private final List<String> inputs;
   private final List<String> outputs;
+  private final Map<String, List<Long>> shapes;
   private final Set<String> externalData;
 
   private OnnxModelInfo(
@@ -44,6 +45,7 @@ public final class OnnxModelInfo {
       Map<String, String> metadata,
       List<String> inputs,
       List<String> outputs,
+      Map<String, List<Long>> shapes,
       Set<String> externalData) {
     this.irVersion = irVersion;
     this.producer = producer;
@@ -51,6 +53,7 @@ public final class OnnxModelInfo {
     this.metadata = Collections.unmodifiableMap(metadata);
     this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
+    this.shapes = Collections.unmodifiableMap(shapes);
     this.externalData = Collections.unmodifiableSet(externalData);
   }
 
@@ -96,6 +99,7 @@ public final class OnnxModelInfo {
     List<String> inputs = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     Set<String> external = new LinkedHashSet<>();
+    Map<String, List<Long>> shapes = new LinkedHashMap<>();
     boolean graph = false;
     while (r.hasMore()) {
       int tag = r.tag();
@@ -122,7 +126,7 @@ public final class OnnxModelInfo {
         opsets.put(domain, version);
       } else if (field == 7 && wire == 2) {
         graph = true;
-        readGraph(r.message(), inputs, outputs, external);
+        readGraph(r.message(), inputs, outputs, shapes, external);
       } else if (field == 14 && wire == 2) {
         Reader e = r.message();
         String key = null;
@@ -153,18 +157,25 @@ public final class OnnxModelInfo {
     if (inputs.isEmpty() || outputs.isEmpty()) {
       throw new FormatException("the graph declares no inputs or no outputs");
     }
-    return new OnnxModelInfo(irVersion, producer, opsets, metadata, inputs, outputs, external);
+    return new OnnxModelInfo(
+        irVersion, producer, opsets, metadata, inputs, outputs, shapes, external);
   }
 
   private static void readGraph(
-      Reader g, List<String> inputs, List<String> outputs, Set<String> external)
+      Reader g,
+      List<String> inputs,
+      List<String> outputs,
+      Map<String, List<Long>> shapes,
+      Set<String> external)
       throws FormatException {
     while (g.hasMore()) {
       int t = g.tag();
       int field = t >>> 3;
       if ((field == 11 || field == 12) && (t & 7) == 2) {
-        String name = valueInfoName(g.message());
+        List<Long> shape = new ArrayList<>();
+        String name = valueInfo(g.message(), shape);
         (field == 11 ? inputs : outputs).add(name);
+        shapes.put(name, List.copyOf(shape));
       } else if (field == 5 && (t & 7) == 2) {
         readInitializer(g.message(), external);
       } else {
@@ -173,12 +184,49 @@ public final class OnnxModelInfo {
     }
   }
 
-  private static String valueInfoName(Reader v) throws FormatException {
+  /** Reads a ValueInfoProto's name and, for a tensor, its dims (-1 where symbolic). */
+  private static String valueInfo(Reader v, List<Long> shape) throws FormatException {
     String name = "";
     while (v.hasMore()) {
       int t = v.tag();
       if (t == (1 << 3 | 2)) {
         name = v.string();
+      } else if (t == (2 << 3 | 2)) {
+        Reader type = v.message();
+        while (type.hasMore()) {
+          int tt = type.tag();
+          if (tt == (1 << 3 | 2)) {
+            Reader tensor = type.message();
+            while (tensor.hasMore()) {
+              int ts = tensor.tag();
+              if (ts == (2 << 3 | 2)) {
+                Reader dims = tensor.message();
+                while (dims.hasMore()) {
+                  int d = dims.tag();
+                  if (d == (1 << 3 | 2)) {
+                    Reader dim = dims.message();
+                    long value = -1;
+                    while (dim.hasMore()) {
+                      int dt = dim.tag();
+                      if (dt == (1 << 3)) {
+                        value = dim.varint();
+                      } else {
+                        dim.skip(dt);
+                      }
+                    }
+                    shape.add(value);
+                  } else {
+                    dims.skip(d);
+                  }
+                }
+              } else {
+                tensor.skip(ts);
+              }
+            }
+          } else {
+            type.skip(tt);
+          }
+        }
       } else {
         v.skip(t);
       }
@@ -264,6 +312,16 @@ public final class OnnxModelInfo {
    */
   public List<String> outputs() {
     return outputs;
+  }
+
+  /**
+   * Returns the declared shape of a graph input or output.
+   *
+   * @param name the input or output
+   * @return its dims, -1 where symbolic; empty when unknown
+   */
+  public List<Long> shape(String name) {
+    return shapes.getOrDefault(name, List.of());
   }
 
   /**
