@@ -21,14 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A writer process killed with SIGKILL at random points, again and again: every append that
  * returned is in the log exactly once. {@code -Dbloodbank.walCrash.iterations=N} sets how many
- * kills (default 40; the soak profile runs hundreds).
+ * kills (default 200, as issue #6 asks for hundreds; about a minute and a half).
  */
 class WalCrashIT {
   @TempDir Path dir;
 
   @Test
   void everyAcknowledgedAppendSurvivesSigkill() throws Exception {
-    int iterations = Integer.getInteger("bloodbank.walCrash.iterations", 40);
+    int iterations = Integer.getInteger("bloodbank.walCrash.iterations", 200);
     Path file = dir.resolve("crash.jsonl");
     Set<UUID> acked = new HashSet<>();
     Random random = new Random(42);
