@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,7 @@ public final class RecognitionStream implements AutoCloseable {
   private final Pointer handle;
   private final TranscriptListener listener;
   private final UUID sessionId = UUID.randomUUID();
+  private final @Nullable VoiceActivityDetector vad;
 
   private int sampleRate;
   private long samplesAccepted;
@@ -61,12 +63,14 @@ public final class RecognitionStream implements AutoCloseable {
       SherpaOnnx sherpa,
       Pointer recognizerHandle,
       Pointer handle,
-      TranscriptListener listener) {
+      TranscriptListener listener,
+      @Nullable VoiceActivityDetector vad) {
     this.recognizer = recognizer;
     this.sherpa = sherpa;
     this.recognizerHandle = recognizerHandle;
     this.handle = handle;
     this.listener = listener;
+    this.vad = vad;
   }
 
   /**
@@ -245,6 +249,11 @@ public final class RecognitionStream implements AutoCloseable {
           SherpaOnnx.OnlineResult r = sherpa.onlineStreamResult(recognizerHandle, handle);
           String text = r.text().strip();
           boolean endpoint = sherpa.onlineStreamIsEndpoint(recognizerHandle, handle);
+          VoiceActivityDetector v = vad;
+          if (v != null && !v.accept(samples, 0, n, rate).isEmpty()) {
+            // The detector heard a stretch of speech end in this chunk.
+            endpoint = true;
+          }
           if (endpoint) {
             if (!text.isEmpty()) {
               String json = sherpa.getOnlineStreamResultAsJson(recognizerHandle, handle);
@@ -367,6 +376,10 @@ public final class RecognitionStream implements AutoCloseable {
     } finally {
       recognizer.lock.writeLock().unlock();
       recognizer.forget(this);
+      VoiceActivityDetector v = vad;
+      if (v != null) {
+        v.close();
+      }
     }
   }
 }

@@ -57,6 +57,7 @@ public final class RecognizerOptions {
   private final int featureSampleRate;
   private final int featureDim;
   private final @Nullable String language;
+  private final @Nullable VadOptions vad;
 
   private RecognizerOptions(Builder b) {
     this.model = Objects.requireNonNull(b.model);
@@ -72,6 +73,7 @@ public final class RecognizerOptions {
     this.featureSampleRate = b.featureSampleRate;
     this.featureDim = b.featureDim;
     this.language = b.language;
+    this.vad = b.vad;
   }
 
   /**
@@ -103,6 +105,7 @@ public final class RecognizerOptions {
     b.featureSampleRate = featureSampleRate;
     b.featureDim = featureDim;
     b.language = language;
+    b.vad = vad;
     return b;
   }
 
@@ -225,6 +228,15 @@ public final class RecognizerOptions {
     return language;
   }
 
+  /**
+   * Returns the voice activity detector that ends segments when speech stops.
+   *
+   * @return its options, or null when only the endpoint rules end segments
+   */
+  public @Nullable VadOptions vad() {
+    return vad;
+  }
+
   /** Builds {@link RecognizerOptions}. Not thread-safe. */
   public static final class Builder {
     private final AsrModel model;
@@ -240,6 +252,7 @@ public final class RecognizerOptions {
     private int featureSampleRate = DEFAULT_FEATURE_SAMPLE_RATE;
     private int featureDim = DEFAULT_FEATURE_DIM;
     private @Nullable String language;
+    private @Nullable VadOptions vad;
 
     private Builder(AsrModel model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -403,6 +416,18 @@ public final class RecognizerOptions {
         throw new IllegalArgumentException("language must not be blank");
       }
       this.language = language;
+      return this;
+    }
+
+    /**
+     * Adds Silero VAD to each stream: when it hears speech stop, the current segment ends there,
+     * whatever the endpoint rules say (they still apply too). Default: none.
+     *
+     * @param vad the detector's model and thresholds
+     * @return this builder
+     */
+    public Builder vad(VadOptions vad) {
+      this.vad = Objects.requireNonNull(vad, "vad");
       return this;
     }
 

@@ -51,6 +51,10 @@ public final class SpeechRecognizer implements AutoCloseable {
   public static SpeechRecognizer create(RecognizerOptions options) {
     Objects.requireNonNull(options, "options");
     ModelChecks.Checked checked = ModelChecks.check(options.model());
+    VadOptions vad = options.vad();
+    if (vad != null) {
+      ModelChecks.checkSileroVad(vad.model());
+    }
     SherpaOnnx sherpa = SherpaOnnx.get();
     OnlineRecognizerConfig c = config(options, checked);
     Pointer handle = sherpa.createOnlineRecognizer(c);
@@ -119,8 +123,19 @@ public final class SpeechRecognizer implements AutoCloseable {
       if (closed) {
         throw VoiceException.newClosed("speech recognizer");
       }
-      Pointer s = sherpa.createOnlineStream(handle);
-      RecognitionStream stream = new RecognitionStream(this, sherpa, handle, s, listener);
+      VadOptions vadOptions = options.vad();
+      VoiceActivityDetector vad =
+          vadOptions == null ? null : VoiceActivityDetector.create(vadOptions);
+      Pointer s;
+      try {
+        s = sherpa.createOnlineStream(handle);
+      } catch (RuntimeException e) {
+        if (vad != null) {
+          vad.close();
+        }
+        throw e;
+      }
+      RecognitionStream stream = new RecognitionStream(this, sherpa, handle, s, listener, vad);
       streams.add(stream);
       return stream;
     } finally {

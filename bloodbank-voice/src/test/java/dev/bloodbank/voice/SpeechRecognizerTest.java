@@ -124,6 +124,36 @@ class SpeechRecognizerTest {
   }
 
   @Test
+  void voiceActivityDetectionEndsSegmentsWhereSpeechStops() throws Exception {
+    WavAudio speech = VoiceActivityDetectorTest.speech();
+    List<double[]> truth = VoiceActivityDetectorTest.truth();
+    RecognizerOptions noEndpoints =
+        RecognizerOptions.builder(synthetic()).endpoint(EndpointRules.disabled()).build();
+    try (SpeechRecognizer plain = SpeechRecognizer.create(noEndpoints);
+        SpeechRecognizer withVad =
+            SpeechRecognizer.create(
+                noEndpoints
+                    .mutate()
+                    .vad(VadOptions.builder(VoiceModels.sileroVad()).build())
+                    .build())) {
+      List<Segment> without = new CopyOnWriteArrayList<>();
+      try (RecognitionStream s = plain.newStream(without::add)) {
+        s.acceptAll(speech);
+      }
+      try (RecognitionStream s = withVad.newStream(listener)) {
+        s.acceptAll(speech);
+      }
+      assertThat(without).hasSize(1);
+    }
+    // One segment per stretch of speech, each ending shortly after its speech ends.
+    assertThat(segments).hasSize(truth.size());
+    for (int i = 0; i < truth.size(); i++) {
+      assertThat(segments.get(i).text()).startsWith("hi");
+      assertThat(segments.get(i).endSeconds()).isBetween(truth.get(i)[1], truth.get(i)[1] + 1.0);
+    }
+  }
+
+  @Test
   void silenceGivesNoSegments() {
     try (RecognitionStream stream = recognizer.newStream(listener)) {
       SyntheticAudio.feed(stream, new float[16_000 * 6], 16_000);
