@@ -245,15 +245,17 @@ public final class RecognitionStream implements AutoCloseable {
           }
           sherpa.onlineStreamAcceptWaveform(handle, sampleRate, samples, n);
           samplesAccepted += n;
-          decodeReady();
+          boolean decoded = decodeReady();
+          VoiceActivityDetector v = vad;
+          // The detector heard a stretch of speech end in this chunk.
+          boolean speechEnded = v != null && !v.accept(samples, 0, n, rate).isEmpty();
+          if (!decoded && !speechEnded) {
+            // Models decode in chunks of a few hundred ms: until the next one, nothing changed.
+            return;
+          }
           SherpaOnnx.OnlineResult r = sherpa.onlineStreamResult(recognizerHandle, handle);
           String text = r.text().strip();
-          boolean endpoint = sherpa.onlineStreamIsEndpoint(recognizerHandle, handle);
-          VoiceActivityDetector v = vad;
-          if (v != null && !v.accept(samples, 0, n, rate).isEmpty()) {
-            // The detector heard a stretch of speech end in this chunk.
-            endpoint = true;
-          }
+          boolean endpoint = speechEnded || sherpa.onlineStreamIsEndpoint(recognizerHandle, handle);
           if (endpoint) {
             if (!text.isEmpty()) {
               String json = sherpa.getOnlineStreamResultAsJson(recognizerHandle, handle);
@@ -273,11 +275,15 @@ public final class RecognitionStream implements AutoCloseable {
         });
   }
 
-  private void decodeReady() {
+  /** Decodes what is ready; returns whether anything was. */
+  private boolean decodeReady() {
+    boolean any = false;
     // sherpa-onnx exits the process when asked to decode a stream that is not ready.
     while (sherpa.isOnlineStreamReady(recognizerHandle, handle)) {
       sherpa.decodeOnlineStream(recognizerHandle, handle);
+      any = true;
     }
+    return any;
   }
 
   private void emitSegment(String text, List<String> tokens, float[] timestamps, String json) {
