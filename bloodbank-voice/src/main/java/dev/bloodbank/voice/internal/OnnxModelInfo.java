@@ -128,22 +128,8 @@ public final class OnnxModelInfo {
         graph = true;
         readGraph(r.message(), inputs, outputs, shapes, external);
       } else if (field == 14 && wire == 2) {
-        Reader e = r.message();
-        String key = null;
-        String value = "";
-        while (e.hasMore()) {
-          int t = e.tag();
-          if (t == (1 << 3 | 2)) {
-            key = e.string();
-          } else if (t == (2 << 3 | 2)) {
-            value = e.string();
-          } else {
-            e.skip(t);
-          }
-        }
-        if (key != null) {
-          metadata.put(key, value);
-        }
+        String[] entry = entry(r.message());
+        metadata.put(entry[0], entry[1]);
       } else {
         r.skip(tag);
       }
@@ -234,25 +220,30 @@ public final class OnnxModelInfo {
     return name;
   }
 
+  /** Reads a {@code StringStringEntryProto}: key and value, each "" when absent. */
+  private static String[] entry(Reader e) throws FormatException {
+    String key = "";
+    String value = "";
+    while (e.hasMore()) {
+      int t = e.tag();
+      if (t == (1 << 3 | 2)) {
+        key = e.string();
+      } else if (t == (2 << 3 | 2)) {
+        value = e.string();
+      } else {
+        e.skip(t);
+      }
+    }
+    return new String[] {key, value};
+  }
+
   private static void readInitializer(Reader tensor, Set<String> external) throws FormatException {
     while (tensor.hasMore()) {
       int t = tensor.tag();
       if (t == (13 << 3 | 2)) {
-        Reader e = tensor.message();
-        String key = "";
-        String value = "";
-        while (e.hasMore()) {
-          int et = e.tag();
-          if (et == (1 << 3 | 2)) {
-            key = e.string();
-          } else if (et == (2 << 3 | 2)) {
-            value = e.string();
-          } else {
-            e.skip(et);
-          }
-        }
-        if (key.equals("location")) {
-          external.add(value);
+        String[] entry = entry(tensor.message());
+        if (entry[0].equals("location")) {
+          external.add(entry[1]);
         }
       } else {
         tensor.skip(t);
