@@ -10,6 +10,7 @@ import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.embedded.EmbeddedBroker;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
 import dev.bloodbank.validation.SchemaValidationException;
@@ -52,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * <p>It owns two AMQP connections with automatic recovery (one for publishing, one for consuming,
  * so that flow control on publishes never stalls deliveries) and declares the durable topic
  * exchange. Closing it closes every publisher and subscriber it made. Thread-safe.
+ *
+ * <p>With {@link Transport#embedded()} in the options the same publishers and subscribers run on an
+ * in-process {@link EmbeddedBroker} instead, for tests and demos.
  */
 public final class Bloodbank implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Bloodbank.class);
@@ -64,6 +68,8 @@ public final class Bloodbank implements AutoCloseable {
   private final boolean ownsTracker;
   private final @Nullable CorrelationRecorder recorder;
   private final ConnectionFactory factory;
+  private final @Nullable EmbeddedBroker embedded;
+  private final boolean ownsEmbedded;
   private final Connection publishing;
   private volatile @Nullable Connection consuming;
   private final ScheduledExecutorService scheduler;
@@ -93,6 +99,10 @@ public final class Bloodbank implements AutoCloseable {
                     ? redis.maxPendingRecordings()
                     : RedisTrackerOptions.DEFAULT_MAX_PENDING_RECORDINGS);
     this.factory = connectionFactory(options);
+    Transport transport = options.transport();
+    this.ownsEmbedded = transport.isEmbedded() && transport.broker().isEmpty();
+    this.embedded =
+        transport.isEmbedded() ? transport.broker().orElseGet(EmbeddedBroker::create) : null;
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("scheduler"));
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
@@ -106,6 +116,9 @@ public final class Bloodbank implements AutoCloseable {
       callbacks.shutdownNow();
       if (ownsTracker && tracker != null) {
         tracker.close();
+      }
+      if (ownsEmbedded && embedded != null) {
+        embedded.close();
       }
       throw e;
     }
@@ -346,6 +359,9 @@ public final class Bloodbank implements AutoCloseable {
     }
     closeQuietly(consuming);
     closeQuietly(publishing);
+    if (ownsEmbedded && embedded != null) {
+      embedded.close();
+    }
     if (ownsTracker && tracker != null) {
       tracker.close();
     }
@@ -506,6 +522,14 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   private Connection connect(String role) {
+    EmbeddedBroker broker = embedded;
+    if (broker != null) {
+      try {
+        return broker.newConnection(options.serviceName() + "-" + role);
+      } catch (IllegalStateException e) {
+        throw new ConnectionException("cannot connect to " + broker + ": " + e.getMessage(), e);
+      }
+    }
     List<Address> addresses = new ArrayList<>();
     for (BloodbankOptions.Address a : options.addresses()) {
       addresses.add(new Address(a.host(), a.port()));

@@ -67,6 +67,7 @@ public final class BloodbankOptions {
   private final ValidationMode validation;
   private final @Nullable RedisTrackerOptions correlation;
   private final @Nullable CorrelationTracker correlationTracker;
+  private final Transport transport;
 
   private BloodbankOptions(Builder b) {
     this.addresses =
@@ -88,6 +89,7 @@ public final class BloodbankOptions {
     this.validation = b.validation;
     this.correlation = b.correlation;
     this.correlationTracker = b.correlationTracker;
+    this.transport = b.transport;
   }
 
   /**
@@ -233,6 +235,7 @@ public final class BloodbankOptions {
     b.validation = validation;
     b.correlation = correlation;
     b.correlationTracker = correlationTracker;
+    b.transport = transport;
     return b;
   }
 
@@ -382,10 +385,21 @@ public final class BloodbankOptions {
     return correlationTracker;
   }
 
+  /**
+   * Returns how the bus reaches its broker.
+   *
+   * @return {@link Transport#amqp()} unless changed
+   */
+  public Transport transport() {
+    return transport;
+  }
+
   /** Describes the options; the password is never shown. */
   @Override
   public String toString() {
-    return "BloodbankOptions{addresses="
+    return "BloodbankOptions{transport="
+        + transport
+        + ", addresses="
         + addresses
         + ", virtualHost="
         + virtualHost
@@ -444,6 +458,7 @@ public final class BloodbankOptions {
     private ValidationMode validation = ValidationMode.STRICT;
     private @Nullable RedisTrackerOptions correlation;
     private @Nullable CorrelationTracker correlationTracker;
+    private Transport transport = Transport.amqp();
 
     private Builder() {}
 
@@ -724,6 +739,19 @@ public final class BloodbankOptions {
     public Builder correlationTracker(CorrelationTracker tracker) {
       this.correlationTracker = Objects.requireNonNull(tracker, "tracker");
       this.correlation = null;
+      return this;
+    }
+
+    /**
+     * Sets how the bus reaches its broker. Default: {@link Transport#amqp()}, RabbitMQ at {@link
+     * #addresses(List)}. {@link Transport#embedded()} runs an in-process broker instead, for tests
+     * and demos; the addresses, credentials, TLS and recovery settings are then ignored.
+     *
+     * @param transport the transport
+     * @return this builder
+     */
+    public Builder transport(Transport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
       return this;
     }
 

@@ -1,42 +1,104 @@
 package dev.bloodbank;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.bloodbank.embedded.EmbeddedBroker;
 import dev.bloodbank.validation.ValidationMode;
+import java.io.File;
 import java.io.IOException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * Gives each integration test its own exchange, service name and queues on the real RabbitMQ at
  * localhost:5672, and deletes them afterwards, so tests run in any order.
  *
- * <p>When the broker is unreachable the test fails if {@code CI} is set, and is skipped otherwise.
- * Inject a {@link Broker} parameter.
+ * <p>A test class annotated {@link Embedded} gets the same resources on a fresh {@link
+ * EmbeddedBroker} per test instead: subclassing an integration test with {@code @Embedded} runs all
+ * of its tests on the embedded transport, so any difference from RabbitMQ fails a test. A test that
+ * cannot run there says why with {@link RealBrokerOnly}.
+ *
+ * <p>When the real broker is unreachable the test fails if {@code CI} is set, and is skipped
+ * otherwise. Inject a {@link Broker} parameter.
  */
 public final class BrokerExtension
-    implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+    implements BeforeEachCallback, AfterEachCallback, ParameterResolver, ExecutionCondition {
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(BrokerExtension.class);
 
+  /** Runs the annotated test class on a fresh embedded broker per test instead of RabbitMQ. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.TYPE)
+  @Inherited
+  public @interface Embedded {}
+
+  /** A test that needs the real broker (faults, rabbitmqctl); skipped on the embedded one. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.METHOD)
+  public @interface RealBrokerOnly {
+    /** Why the embedded broker cannot run it. */
+    String value();
+  }
+
+  static boolean embedded(ExtensionContext context) {
+    return context
+        .getTestClass()
+        .map(c -> AnnotationSupport.isAnnotated(c, Embedded.class))
+        .orElse(false);
+  }
+
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    if (embedded(context)) {
+      RealBrokerOnly only =
+          context
+              .getTestMethod()
+              .flatMap(m -> AnnotationSupport.findAnnotation(m, RealBrokerOnly.class))
+              .orElse(null);
+      if (only != null) {
+        return ConditionEvaluationResult.disabled("real broker only: " + only.value());
+      }
+    }
+    return ConditionEvaluationResult.enabled("");
+  }
+
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
+    if (embedded(context)) {
+      context.getStore(NS).put("broker", new Broker(EmbeddedBroker.create()));
+      return;
+    }
     requireService("RabbitMQ", "127.0.0.1", 5672);
-    context.getStore(NS).put("broker", new Broker());
+    context.getStore(NS).put("broker", new Broker(null));
   }
 
   @Override
@@ -75,18 +137,116 @@ public final class BrokerExtension
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final List<Bloodbank> buses = new CopyOnWriteArrayList<>();
     private final List<String> queues = new CopyOnWriteArrayList<>();
+    private final @Nullable EmbeddedBroker embedded;
     private final Connection raw;
     private final Channel rawChannel;
 
-    Broker() throws Exception {
-      ConnectionFactory f = new ConnectionFactory();
-      f.setHost("127.0.0.1");
-      // Recovers like the SDK does, so tests that close all connections keep their observer.
-      f.setAutomaticRecoveryEnabled(true);
-      f.setNetworkRecoveryInterval(500);
-      raw = f.newConnection("test-raw-" + id);
+    Broker(@Nullable EmbeddedBroker embedded) throws Exception {
+      this.embedded = embedded;
+      if (embedded != null) {
+        raw = embedded.newConnection("test-raw-" + id);
+      } else {
+        ConnectionFactory f = new ConnectionFactory();
+        f.setHost("127.0.0.1");
+        // Recovers like the SDK does, so tests that close all connections keep their observer.
+        f.setAutomaticRecoveryEnabled(true);
+        f.setNetworkRecoveryInterval(500);
+        raw = f.newConnection("test-raw-" + id);
+      }
       rawChannel = raw.createChannel();
       rawChannel.exchangeDeclare(exchange(), "topic", true);
+    }
+
+    /** Whether this test runs on the embedded broker. */
+    public boolean isEmbedded() {
+      return embedded != null;
+    }
+
+    /** The embedded broker, when the test runs on one. */
+    public @Nullable EmbeddedBroker embeddedBroker() {
+      return embedded;
+    }
+
+    /** Opens another raw connection to the test's broker (the caller closes it). */
+    public Connection newConnection(String name) throws Exception {
+      if (embedded != null) {
+        return embedded.newConnection("test-" + name + "-" + id);
+      }
+      ConnectionFactory f = new ConnectionFactory();
+      f.setHost("127.0.0.1");
+      f.setAutomaticRecoveryEnabled(false);
+      return f.newConnection("test-" + name + "-" + id);
+    }
+
+    /**
+     * A queue as the broker describes it.
+     *
+     * @param type {@code classic} or {@code quorum}
+     * @param arguments the declared arguments, values as strings
+     * @param messagesReady ready messages
+     * @param messagesUnacknowledged delivered, unacknowledged messages
+     */
+    public record QueueStats(
+        String type,
+        Map<String, String> arguments,
+        int messagesReady,
+        int messagesUnacknowledged) {}
+
+    /**
+     * The broker's view of its queues, by name: {@code rabbitmqctl list_queues} on RabbitMQ, the
+     * broker's own state when embedded.
+     */
+    public Map<String, QueueStats> listQueues() throws Exception {
+      Map<String, QueueStats> byName = new HashMap<>();
+      if (embedded != null) {
+        for (EmbeddedBroker.QueueInfo q : embedded.queues()) {
+          Map<String, String> args = new HashMap<>();
+          q.arguments().forEach((k, v) -> args.put(k, String.valueOf(v)));
+          byName.put(
+              q.name(),
+              new QueueStats(q.type(), args, q.messagesReady(), q.messagesUnacknowledged()));
+        }
+        return byName;
+      }
+      List<String> cmd =
+          List.of(
+              "rabbitmqctl",
+              "-q",
+              "list_queues",
+              "name",
+              "type",
+              "arguments",
+              "messages_ready",
+              "messages_unacknowledged",
+              "--formatter=json");
+      File out = File.createTempFile("rabbitmqctl", ".json");
+      try {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).redirectOutput(out).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new AssertionError("rabbitmqctl list_queues did not finish in 30 s");
+        }
+        if (p.exitValue() != 0) {
+          throw new AssertionError("rabbitmqctl list_queues exited with " + p.exitValue());
+        }
+        for (JsonNode q : new ObjectMapper().readTree(out)) {
+          // arguments: [[name, type, value], ...]
+          Map<String, String> args = new HashMap<>();
+          for (JsonNode a : q.get("arguments")) {
+            args.put(a.get(0).asText(), a.get(2).asText());
+          }
+          byName.put(
+              q.get("name").asText(),
+              new QueueStats(
+                  q.get("type").asText(),
+                  args,
+                  q.get("messages_ready").asInt(),
+                  q.get("messages_unacknowledged").asInt()));
+        }
+        return byName;
+      } finally {
+        Files.deleteIfExists(out.toPath());
+      }
     }
 
     /** The test's own exchange. */
@@ -105,6 +265,7 @@ public final class BrokerExtension
      */
     public BloodbankOptions.Builder options() {
       return BloodbankOptions.builder()
+          .transport(embedded != null ? Transport.embedded(embedded) : Transport.amqp())
           .exchange(exchange())
           .serviceName(serviceName())
           .recoveryInterval(Duration.ofMillis(500))
@@ -195,6 +356,10 @@ public final class BrokerExtension
         } catch (RuntimeException e) {
           // best effort
         }
+      }
+      if (embedded != null) {
+        embedded.close();
+        return;
       }
       // A fresh connection: the test may have closed or broken the raw one.
       ConnectionFactory f = new ConnectionFactory();

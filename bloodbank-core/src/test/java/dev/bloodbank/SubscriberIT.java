@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +25,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Subscriber behaviour on the real broker: retries, graceful shutdown, queue types and arguments,
- * bad input, prefetch and concurrency. Routing, fan-out and poison messages are in {@link
- * PublishSubscribeIT}.
+ * Subscriber behaviour on the real broker (and on the embedded one, through {@link
+ * SubscriberEmbeddedIT}): retries, graceful shutdown, queue types and arguments, bad input,
+ * prefetch and concurrency. Routing, fan-out and poison messages are in {@link PublishSubscribeIT}.
  */
 @ExtendWith(BrokerExtension.class)
 class SubscriberIT {
@@ -182,20 +176,19 @@ class SubscriberIT {
         bus.publisher().publish("quorum.item", new Upload("q", 1)).get(10, TimeUnit.SECONDS);
     assertThat(got.poll(10, TimeUnit.SECONDS).eventId()).isEqualTo(sent.eventId());
 
-    Map<String, JsonNode> queues = listQueues("type", "arguments");
-    JsonNode main = queues.get(s.queueName());
+    Map<String, BrokerExtension.Broker.QueueStats> queues = broker.listQueues();
+    BrokerExtension.Broker.QueueStats main = queues.get(s.queueName());
     assertThat(main).as("queue %s on the broker", s.queueName()).isNotNull();
-    assertThat(main.get("type").asText()).isEqualTo("quorum");
-    Map<String, String> args = arguments(main);
-    assertThat(args)
+    assertThat(main.type()).isEqualTo("quorum");
+    assertThat(main.arguments())
         .containsEntry("x-queue-type", "quorum")
         .containsEntry("x-delivery-limit", "7")
         .containsEntry("x-dead-letter-routing-key", s.deadLetterQueueName());
-    assertThat(queues.get(s.deadLetterQueueName()).get("type").asText()).isEqualTo("quorum");
-    assertThat(queues.get(s.queueName() + ".retry.100").get("type").asText()).isEqualTo("quorum");
+    assertThat(queues.get(s.deadLetterQueueName()).type()).isEqualTo("quorum");
+    assertThat(queues.get(s.queueName() + ".retry.100").type()).isEqualTo("quorum");
 
     // The broker holds these arguments: a declaration with another delivery limit is refused.
-    try (Connection c = freshConnection("quorum")) {
+    try (Connection c = broker.newConnection("quorum")) {
       Map<String, Object> same = new HashMap<>();
       same.put("x-queue-type", "quorum");
       same.put("x-delivery-limit", 7);
@@ -244,7 +237,7 @@ class SubscriberIT {
         bus.publisher().publish("after.item", new Upload("a", 1)).get(10, TimeUnit.SECONDS);
     assertThat(got.poll(10, TimeUnit.SECONDS).eventId()).isEqualTo(sent.eventId());
     assertThat(other.health().isHealthy()).isTrue();
-    assertThat(listQueues("type").get(name).get("type").asText()).isEqualTo("classic");
+    assertThat(broker.listQueues().get(name).type()).isEqualTo("classic");
   }
 
   @Test
@@ -373,9 +366,9 @@ class SubscriberIT {
       Await.until(() -> holding.get() == 3);
       Thread.sleep(300); // time for a fourth delivery, if the prefetch let one through
       assertThat(maxHolding).hasValue(3);
-      JsonNode q = listQueues("messages_ready", "messages_unacknowledged").get(s.queueName());
-      assertThat(q.get("messages_unacknowledged").asInt()).isEqualTo(3);
-      assertThat(q.get("messages_ready").asInt()).isEqualTo(7);
+      BrokerExtension.Broker.QueueStats q = broker.listQueues().get(s.queueName());
+      assertThat(q.messagesUnacknowledged()).isEqualTo(3);
+      assertThat(q.messagesReady()).isEqualTo(7);
     } finally {
       release.countDown();
     }
@@ -427,50 +420,5 @@ class SubscriberIT {
     Await.until(() -> order.size() == 5);
     assertThat(maxHolding).hasValue(1);
     assertThat(order).containsExactly(0, 1, 2, 3, 4);
-  }
-
-  // ---- helpers ---------------------------------------------------------------------------
-
-  private static Connection freshConnection(String name) throws IOException {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setHost("127.0.0.1");
-    f.setAutomaticRecoveryEnabled(false);
-    try {
-      return f.newConnection("test-" + name);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new IOException(e);
-    }
-  }
-
-  /** The broker's view of its queues, by name, from {@code rabbitmqctl list_queues}. */
-  private static Map<String, JsonNode> listQueues(String... columns) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("rabbitmqctl", "-q", "list_queues", "name"));
-    cmd.addAll(List.of(columns));
-    cmd.add("--formatter=json");
-    File out = File.createTempFile("rabbitmqctl", ".json");
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(false).redirectOutput(out).start();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("rabbitmqctl list_queues did not finish in 30 s");
-      }
-      assertThat(p.exitValue()).isZero();
-      Map<String, JsonNode> byName = new HashMap<>();
-      for (JsonNode q : new ObjectMapper().readTree(out)) {
-        byName.put(q.get("name").asText(), q);
-      }
-      return byName;
-    } finally {
-      Files.deleteIfExists(out.toPath());
-    }
-  }
-
-  /** A queue's arguments from {@code list_queues arguments}: [[name, type, value], ...]. */
-  private static Map<String, String> arguments(JsonNode queue) {
-    Map<String, String> args = new HashMap<>();
-    for (JsonNode a : queue.get("arguments")) {
-      args.put(a.get(0).asText(), a.get(2).asText());
-    }
-    return args;
   }
 }

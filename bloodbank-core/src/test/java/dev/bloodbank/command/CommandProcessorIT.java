@@ -186,6 +186,7 @@ class CommandProcessorIT {
   }
 
   @Test
+  @BrokerExtension.RealBrokerOnly("closes every connection with rabbitmqctl")
   void aConnectionLostMidCommandStillHasOneEffectById(BrokerExtension.Broker broker)
       throws Exception {
     Bloodbank bus = connect(broker, CorrelationTracker.inMemory());

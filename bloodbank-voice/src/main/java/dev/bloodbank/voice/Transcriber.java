@@ -4,6 +4,7 @@ import dev.bloodbank.Bloodbank;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.EventIds;
 import dev.bloodbank.Publisher;
+import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.schemas.voice.AudioMetadata;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
 import dev.bloodbank.schemas.voice.TranscriptionContext;
@@ -77,8 +78,13 @@ public final class Transcriber implements AutoCloseable {
     this.source = s != null ? s : bus.options().serviceName();
     this.wal = WriteAheadLog.open(options.wal());
     try {
+      // One channel keeps a session's segments in order on the broker; over several channels
+      // the broker may route a later segment first.
       this.publisher =
-          options.publisher() != null ? bus.publisher(options.publisher()) : bus.publisher();
+          bus.publisher(
+              options.publisher() != null
+                  ? options.publisher()
+                  : PublisherOptions.builder().channels(1).build());
     } catch (RuntimeException e) {
       wal.close();
       throw e;

@@ -269,7 +269,8 @@ public final class TranscriptionOptions {
 
     /**
      * Sets the publisher: its retries (default 3 attempts) and exponential backoff apply to each
-     * event. Default: the bus's publisher defaults.
+     * event. Default: the bus's publisher defaults with one channel, so that a session's events
+     * reach the broker in order (with more channels they may not).
      *
      * @param publisher the settings
      * @return this builder

@@ -62,6 +62,7 @@ class TranscriberIT {
     Bloodbank bus = broker.connect();
     String q = broker.rawQueue("transcription.voice.completed");
     List<Segment> segments;
+    java.util.Map<String, Segment> byEventId = new java.util.HashMap<>();
     Path wal = dir.resolve("voice.jsonl");
     try (Transcriber t =
         Transcriber.create(
@@ -76,6 +77,9 @@ class TranscriberIT {
       segments = speak(t);
       assertThat(t.awaitPublished(Duration.ofSeconds(10))).isTrue();
       assertThat(t.pendingInWal()).isZero();
+      for (Segment seg : segments) {
+        byEventId.put(t.toEvent(seg).eventId().toString(), seg);
+      }
     }
     assertThat(Files.getPosixFilePermissions(wal))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
@@ -85,18 +89,20 @@ class TranscriberIT {
     for (int i = 0; i < 2; i++) {
       JsonNode event = JSON.readTree(got.get(i).getBody());
       JsonNode p = event.get("payload");
+      // One publisher channel: the session's events arrive in order.
+      Segment segment = byEventId.get(event.get("event_id").asText());
+      assertThat(segment).isSameAs(segments.get(i));
       assertThat(event.get("event_type").asText()).isEqualTo("transcription.voice.completed");
       assertThat(got.get(i).getProps().getMessageId()).isEqualTo(event.get("event_id").asText());
       assertThat(p.get("text").asText()).isEqualTo("hi");
       assertThat(p.get("source").asText()).isEqualTo(broker.serviceName());
       assertThat(p.get("target").asText()).isEqualTo("agent-smith");
-      assertThat(p.get("session_id").asText()).isEqualTo(segments.get(i).sessionId().toString());
+      assertThat(p.get("session_id").asText()).isEqualTo(segment.sessionId().toString());
       JsonNode audio = p.get("audio_metadata");
       assertThat(audio.get("sample_rate").asInt()).isEqualTo(16_000);
       assertThat(audio.get("language").asText()).isEqualTo("en");
       assertThat(audio.get("model").asText()).isEqualTo("bloodbank-synthetic");
-      assertThat(audio.get("duration_seconds").asDouble())
-          .isEqualTo(segments.get(i).durationSeconds());
+      assertThat(audio.get("duration_seconds").asDouble()).isEqualTo(segment.durationSeconds());
       assertThat(p.get("context").get("device_type").asText()).isEqualTo("desktop");
       assertThat(p.get("context").get("tags").get(0).asText()).isEqualTo("meeting");
     }

@@ -22,7 +22,8 @@ import java.util.UUID;
  *
  * <p>Run it with {@code ./mvnw -q install -DskipTests && ./mvnw -q -pl examples exec:java
  * -Dexample=dev.bloodbank.examples.CommandExample}. Causation goes to Redis when {@code REDIS_URL}
- * is set, otherwise to an in-memory tracker.
+ * is set, otherwise to an in-memory tracker; without a reachable RabbitMQ it runs on the embedded
+ * broker.
  */
 public final class CommandExample {
   private CommandExample() {}
@@ -51,12 +52,18 @@ public final class CommandExample {
    * @throws Exception if the command fails or times out
    */
   public static void main(String[] args) throws Exception {
-    BloodbankOptions env = BloodbankOptions.fromEnvironment();
+    run(BloodbankOptions.fromEnvironment());
+  }
+
+  /** Runs the example on the broker of these options, or on the embedded one. */
+  static void run(BloodbankOptions env) throws Exception {
     BloodbankOptions.Builder options = env.mutate().serviceName("command-example");
     if (env.correlation() == null) {
       options.correlationTracker(CorrelationTracker.inMemory());
     }
-    try (Bloodbank bus = Bloodbank.connect(options.build())) {
+    BloodbankOptions chosen = ExampleTransport.pick(options.build());
+    System.out.println("Command example: running on " + ExampleTransport.describe(env, chosen));
+    try (Bloodbank bus = Bloodbank.connect(chosen)) {
       bus.registry().bind("agent.thread.prompt", FakeProviderPrompt.class);
       try (CommandProcessor processor =
               CommandProcessor.start(bus, CommandProcessorOptions.defaults());

@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * Publishes a few events and shows a subscriber on a wildcard pattern receiving them.
  *
  * <p>Run it with {@code ./mvnw -q -pl examples -am install -DskipTests && ./mvnw -q -pl examples
- * exec:java}; it connects as {@code RABBIT_URL} says, or to localhost:5672 as guest.
+ * exec:java}; it connects as {@code RABBIT_URL} says, or to localhost:5672 as guest, and when no
+ * broker answers there it runs on the embedded in-process broker instead. Its first line says
+ * which.
  */
 public final class Quickstart {
   private Quickstart() {}
@@ -29,9 +31,14 @@ public final class Quickstart {
    * @throws InterruptedException if interrupted while waiting for the events
    */
   public static void main(String[] args) throws InterruptedException {
-    BloodbankOptions options =
-        BloodbankOptions.fromEnvironment().mutate().serviceName("quickstart").build();
-    System.out.println("Bloodbank quickstart: RabbitMQ at " + options.addresses());
+    run(BloodbankOptions.fromEnvironment().mutate().serviceName("quickstart").build());
+  }
+
+  /** Runs the quickstart on the broker of these options, or on the embedded one. */
+  static void run(BloodbankOptions requested) throws InterruptedException {
+    BloodbankOptions options = ExampleTransport.pick(requested);
+    System.out.println(
+        "Bloodbank quickstart: running on " + ExampleTransport.describe(requested, options));
 
     // [quickstart]
     try (Bloodbank bus = Bloodbank.connect(options)) {

@@ -2,13 +2,21 @@ package dev.bloodbank.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bloodbank.BloodbankOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Runs every example end to end against the real broker. */
+/**
+ * Runs every example end to end, on the real broker (from the environment, or localhost:5672) and
+ * on the embedded one they fall back to when no broker answers.
+ */
 class ExamplesIT {
+  /** Nothing listens on port 1: the examples fall back to the embedded broker. */
+  private static final BloodbankOptions NO_BROKER =
+      BloodbankOptions.builder().address("127.0.0.1", 1).build();
+
   interface Main {
     void run(String[] args) throws Exception;
   }
@@ -30,14 +38,46 @@ class ExamplesIT {
   @Test
   void commandExampleAnswersAndPrintsTheCausationChain() throws Exception {
     String out = run(CommandExample::main);
-    assertThat(out).contains("answer: You asked: \"What is the meaning of life?\"");
-    assertThat(out).contains("(the command)").contains("(agent.thread.response)");
+    assertThat(out.lines().findFirst())
+        .hasValueSatisfying(l -> assertThat(l).contains("RabbitMQ at"));
+    assertCommandExample(out);
+  }
+
+  @Test
+  void commandExampleRunsOnTheEmbeddedBrokerWithoutRabbitMq() throws Exception {
+    String out = run(args -> CommandExample.run(NO_BROKER));
+    assertThat(out.lines().findFirst())
+        .hasValueSatisfying(l -> assertThat(l).contains("embedded in-process broker"));
+    assertCommandExample(out);
   }
 
   @Test
   void quickstartPublishesAndReceivesItsEvents() throws Exception {
     String out = run(Quickstart::main);
-    assertThat(out).contains("RabbitMQ at").contains("done");
+    assertThat(out.lines().findFirst())
+        .hasValueSatisfying(
+            l -> assertThat(l).startsWith("Bloodbank quickstart: running on RabbitMQ at "));
+    assertQuickstart(out);
+  }
+
+  @Test
+  void quickstartRunsOnTheEmbeddedBrokerWithoutRabbitMq() throws Exception {
+    String out = run(args -> Quickstart.run(NO_BROKER.mutate().serviceName("quickstart").build()));
+    assertThat(out.lines().findFirst())
+        .hasValue(
+            "Bloodbank quickstart: running on the embedded in-process broker"
+                + " (no RabbitMQ reachable at [127.0.0.1:1])");
+    assertQuickstart(out);
+  }
+
+  private static void assertCommandExample(String out) {
+    assertThat(out).contains("answer: You asked: \"What is the meaning of life?\"");
+    assertThat(out).contains("(the command)").contains("(agent.thread.response)");
+  }
+
+  private static void assertQuickstart(String out) {
+    assertThat(out).contains("done");
+    assertThat(out.lines().filter(l -> l.startsWith("published "))).hasSize(3);
     assertThat(out.lines().filter(l -> l.startsWith("received fireflies.transcript.upload")))
         .hasSize(3);
   }

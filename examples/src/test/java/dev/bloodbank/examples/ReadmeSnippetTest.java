@@ -7,26 +7,43 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The README's code samples must be the compiled code of the examples, not prose. */
 class ReadmeSnippetTest {
-  @Test
-  void readmeQuickstartIsTheExampleCode() throws IOException {
+
+  /**
+   * The README block between {@code <!-- snippet:NAME -->} and its end is the code between the two
+   * {@code // [NAME]} markers of the source file, dedented.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "quickstart, examples/src/main/java/dev/bloodbank/examples/Quickstart.java",
+    "testing, examples/src/test/java/dev/bloodbank/examples/HarnessExampleTest.java",
+    "transcribe-wav, examples/src/main/java/dev/bloodbank/examples/TranscribeWav.java"
+  })
+  void readmeSnippetIsTheExampleCode(String name, String source) throws IOException {
     Path root = Path.of("..").toAbsolutePath().normalize();
     String readme = Files.readString(root.resolve("README.md"));
-    String example =
-        Files.readString(
-            root.resolve("examples/src/main/java/dev/bloodbank/examples/Quickstart.java"));
+    String example = Files.readString(root.resolve(source));
 
     Matcher inReadme =
-        Pattern.compile("<!-- snippet:quickstart -->\\n```java\\n(.*?)```\\n", Pattern.DOTALL)
+        Pattern.compile(
+                "<!-- snippet:" + Pattern.quote(name) + " -->\\n```java\\n(.*?)```\\n",
+                Pattern.DOTALL)
             .matcher(readme);
-    assertThat(inReadme.find()).as("README has the quickstart snippet").isTrue();
+    assertThat(inReadme.find()).as("README has the %s snippet", name).isTrue();
     Matcher inCode =
-        Pattern.compile("// \\[quickstart]\\n(.*?)\\n\\s*// \\[quickstart]", Pattern.DOTALL)
+        Pattern.compile(
+                "// \\["
+                    + Pattern.quote(name)
+                    + "]\\n(.*?)\\n\\s*// \\["
+                    + Pattern.quote(name)
+                    + "]",
+                Pattern.DOTALL)
             .matcher(example);
-    assertThat(inCode.find()).as("Quickstart.java has the snippet markers").isTrue();
+    assertThat(inCode.find()).as("%s has the %s markers", source, name).isTrue();
 
     assertThat(inReadme.group(1).strip()).isEqualTo(dedent(inCode.group(1)).strip());
   }
