@@ -51,7 +51,12 @@ class WalCrashIT {
           new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String line = out.readLine();
       assertThat(line).as("writer %d started", i).isEqualTo("READY");
-      long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5 + random.nextInt(60));
+      // The kill comes at a random point after the first acknowledged append, so that every
+      // kill lands while appends are in progress, however slow the machine is to start a JVM.
+      line = out.readLine();
+      assertThat(line).as("writer %d appended", i).startsWith("ACK ");
+      acked.add(UUID.fromString(line.substring(4)));
+      long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(random.nextInt(40));
       while (System.nanoTime() < killAt && (line = out.readLine()) != null) {
         if (line.startsWith("ACK ")) {
           acked.add(UUID.fromString(line.substring(4)));
@@ -79,7 +84,7 @@ class WalCrashIT {
         assertThat(wal.recoveryProblems()).allSatisfy(pr -> assertThat(pr).contains("torn"));
       }
     }
-    assertThat(acked).hasSizeGreaterThan(iterations);
+    assertThat(acked).hasSizeGreaterThanOrEqualTo(iterations);
     System.out.printf(
         "WAL crash test: %d kills, %d acknowledged appends, %d torn tails truncated%n",
         iterations, acked.size(), torn);
