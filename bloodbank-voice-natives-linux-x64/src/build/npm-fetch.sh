@@ -17,7 +17,7 @@ if [[ $integrity != sha512-* ]]; then
 fi
 
 stamp="$dest/.npm-fetch-$(printf '%s' "$spec" | tr '/@' '__')"
-if [[ -f $stamp && $(cat "$stamp") == "$integrity" ]]; then
+if [[ -f $stamp && -f $dest/SHA256SUMS && $(cat "$stamp") == "$integrity" ]]; then
   exit 0
 fi
 
@@ -57,4 +57,9 @@ for f in "$@"; do
   cp "$unpack/package/$f" "$dest/$(basename "$f")"
 done
 rm -rf "$unpack"
+# Size and SHA-256 of each shipped file, so that the loader need not hash them at run time.
+(cd "$dest" && for f in "$@"; do
+  b=$(basename "$f")
+  printf '%s %s %s\n' "$(sha256sum "$b" | cut -d' ' -f1)" "$(stat -c %s "$b")" "$b"
+done) >"$dest/SHA256SUMS"
 printf '%s' "$integrity" >"$stamp"

@@ -268,6 +268,9 @@ public final class NativeLibraries {
   /** One bundled library file: its name, size and SHA-256. */
   private record Resource(String name, long size, byte[] sha256) {}
 
+  /** Lines {@code <sha256 hex> <size> <file>} beside the bundled libraries. */
+  static final String SUMS = "SHA256SUMS";
+
   /**
    * Copies the libraries bundled for a platform out of the class path into a private cache
    * directory named after their content, or reuses an intact earlier copy.
@@ -332,6 +335,20 @@ public final class NativeLibraries {
 
   private static Resource describe(ClassLoader loader, String folder, String name)
       throws IOException {
+    // The natives jar lists each library's size and SHA-256 (written by its build), which spares
+    // hashing 30 MB of jar resources at every start; without the list, hash them here.
+    try (InputStream list = loader.getResourceAsStream(folder + SUMS)) {
+      if (list != null) {
+        for (String line : new String(list.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
+          String[] f = line.strip().split("\\s+");
+          if (f.length == 3 && f[2].equals(name) && f[0].length() == 64) {
+            return new Resource(name, Long.parseLong(f[1]), HexFormat.of().parseHex(f[0]));
+          }
+        }
+      }
+    } catch (NumberFormatException e) {
+      throw new IOException(folder + SUMS + " is malformed: " + e.getMessage(), e);
+    }
     MessageDigest digest = sha256();
     long size = 0;
     try (InputStream in = open(loader, folder, name)) {

@@ -186,6 +186,36 @@ class NativeLibrariesTest {
     }
   }
 
+  @Test
+  void trustsTheChecksumListButStillVerifiesWhatItCopies(@TempDir Path tmp) throws Exception {
+    Path folder =
+        Files.createDirectories(tmp.resolve("cp/" + NativeLibraries.RESOURCE_ROOT + PLATFORM));
+    byte[] ort = "not really onnxruntime".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] sherpa = "not really sherpa".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Files.write(folder.resolve("libonnxruntime.so"), ort);
+    Files.write(folder.resolve("libsherpa-onnx-c-api.so"), sherpa);
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    String good = hex.formatHex(sha.digest(ort)) + " " + ort.length + " libonnxruntime.so\n";
+    String wrong = "00".repeat(32) + " " + sherpa.length + " libsherpa-onnx-c-api.so\n";
+    Files.writeString(folder.resolve(NativeLibraries.SUMS), good + wrong);
+
+    try (java.net.URLClassLoader loader =
+        new java.net.URLClassLoader(new java.net.URL[] {tmp.resolve("cp").toUri().toURL()}, null)) {
+      assertThatThrownBy(() -> NativeLibraries.extract(loader, PLATFORM, tmp.resolve("cache")))
+          .isInstanceOf(VoiceException.class)
+          .hasMessageContaining("libsherpa-onnx-c-api.so changed");
+
+      String right =
+          hex.formatHex(sha.digest(sherpa)) + " " + sherpa.length + " libsherpa-onnx-c-api.so\n";
+      Files.writeString(folder.resolve(NativeLibraries.SUMS), good + right);
+      NativeLibraries.LibraryFiles files =
+          NativeLibraries.extract(loader, PLATFORM, tmp.resolve("cache"));
+      assertThat(Files.readAllBytes(files.onnxruntime())).isEqualTo(ort);
+      assertThat(Files.readAllBytes(files.sherpaOnnx())).isEqualTo(sherpa);
+    }
+  }
+
   private static NativeLibraries.LibraryFiles extract(Path cache) {
     return NativeLibraries.extract(NativeLibrariesTest.class.getClassLoader(), PLATFORM, cache);
   }
