@@ -24,6 +24,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -121,6 +122,7 @@ class RecoveryIT {
     Set<String> published = ConcurrentHashMap.newKeySet();
     AtomicReference<Throwable> closeFailure = new AtomicReference<>();
     AtomicInteger publishedWhenDown = new AtomicInteger(-1);
+    CountDownLatch closeIssued = new CountDownLatch(1);
     Thread closer =
         new Thread(
             () -> {
@@ -130,6 +132,7 @@ class RecoveryIT {
                   Thread.sleep(1);
                 }
                 closeAllConnections();
+                closeIssued.countDown();
                 while (bus.isConnected() && System.nanoTime() < until) {
                   Thread.sleep(1);
                 }
@@ -148,6 +151,11 @@ class RecoveryIT {
       futures.add(p.publish(e));
       if (i % 2 == 0) {
         Thread.sleep(1); // about 3 s of publishing, so the close lands in the middle
+      }
+      if (i == 2500) {
+        // rabbitmqctl can take seconds to start on a loaded machine: hold here until the close
+        // was issued, so it always lands in the middle of the publishes.
+        closeIssued.await(20, TimeUnit.SECONDS);
       }
     }
     closer.join(30_000);
