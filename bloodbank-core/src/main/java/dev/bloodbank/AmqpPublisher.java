@@ -37,6 +37,8 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private final Set<Send> active = ConcurrentHashMap.newKeySet();
   private final long confirmTimeoutNanos;
   private final @Nullable EventInterceptor interceptor;
+  // Immutable: made once rather than per event.
+  private final Source localSource;
   private volatile boolean closed;
 
   AmqpPublisher(
@@ -51,6 +53,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     this.window = new PublishWindow(options.maxInFlight());
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.interceptor = interceptor;
+    this.localSource = Source.local(bus.options().serviceName());
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
     try {
       for (int i = 0; i < options.channels(); i++) {
@@ -82,7 +85,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     try {
       envelope =
           EventEnvelope.builder(eventType, payload)
-              .withSource(Source.local(bus.options().serviceName()))
+              .withSource(localSource)
               .withCorrelationIds(parentIds)
               .build();
     } catch (RuntimeException e) {
@@ -225,6 +228,31 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       active.remove(send);
       window.release();
       complete(send, null);
+    }
+  }
+
+  @Override
+  public void ackedAll(List<Send> sends) {
+    List<Send> confirmed = new ArrayList<>(sends.size());
+    for (Send send : sends) {
+      UnroutableEventException returned = send.returned;
+      if (returned != null) {
+        fail(send, returned);
+      } else if (send.finish()) {
+        active.remove(send);
+        window.release();
+        confirmed.add(send);
+      }
+    }
+    if (!confirmed.isEmpty()) {
+      // One task per confirm rather than per event: a hand-off can wake a thread each time.
+      bus.callbacks()
+          .execute(
+              () -> {
+                for (Send s : confirmed) {
+                  s.confirmed.complete(null);
+                }
+              });
     }
   }
 

@@ -242,7 +242,9 @@ final class AmqpSubscriber<T> implements Subscriber {
     Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
     int failures = intHeader(headers.get(FailureHeaders.ATTEMPTS));
     String contentType = props.getContentType();
+    // The exact prefix first: lower-casing allocates, and nearly every event has it.
     if (contentType != null
+        && !contentType.startsWith("application/json")
         && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       deadLetter(
           delivery,

@@ -9,7 +9,9 @@ import com.rabbitmq.client.ReturnListener;
 import com.rabbitmq.client.ShutdownListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentNavigableMap;
@@ -26,6 +28,13 @@ final class ConfirmChannel {
   /** Receives the outcome of each attempt. Called on the connection's thread; must not block. */
   interface Outcomes {
     void acked(Send send);
+
+    /** Several sends acknowledged by one confirm, oldest first. */
+    default void ackedAll(List<Send> sends) {
+      for (Send s : sends) {
+        acked(s);
+      }
+    }
 
     void nacked(Send send);
 
@@ -170,12 +179,21 @@ final class ConfirmChannel {
   private void settle(
       ConcurrentNavigableMap<Long, Send> outstanding, long tag, boolean multiple, boolean ack) {
     if (multiple) {
+      List<Send> acked = ack ? new ArrayList<>() : null;
       Iterator<Map.Entry<Long, Send>> it = outstanding.headMap(tag, true).entrySet().iterator();
       while (it.hasNext()) {
         Map.Entry<Long, Send> e = it.next();
         if (outstanding.remove(e.getKey(), e.getValue())) {
-          report(e.getValue(), ack);
+          if (acked != null) {
+            acked.add(e.getValue());
+          } else {
+            report(e.getValue(), false);
+          }
         }
+      }
+      if (acked != null && !acked.isEmpty()) {
+        // One hand-off for the lot rather than one per send.
+        outcomes.ackedAll(acked);
       }
     } else {
       Send s = outstanding.remove(tag);

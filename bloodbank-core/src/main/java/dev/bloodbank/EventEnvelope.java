@@ -43,6 +43,17 @@ public final class EventEnvelope<T> {
   private final @Nullable AgentContext agentContext;
   private final T payload;
 
+  private EventEnvelope(EventEnvelope<?> other, T payload) {
+    this.eventId = other.eventId;
+    this.eventType = other.eventType;
+    this.timestamp = other.timestamp;
+    this.version = other.version;
+    this.source = other.source;
+    this.correlationIds = other.correlationIds;
+    this.agentContext = other.agentContext;
+    this.payload = payload;
+  }
+
   private EventEnvelope(Builder<T> b, T payload) {
     this.eventId = b.eventId != null ? b.eventId : UUID.randomUUID();
     this.eventType = b.eventType;
@@ -220,15 +231,8 @@ public final class EventEnvelope<T> {
    * @return the copy, with every other field unchanged
    */
   public <U> EventEnvelope<U> withPayload(U newPayload) {
-    Builder<U> b = new Builder<>();
-    b.eventId = eventId;
-    b.eventType = eventType;
-    b.timestamp = timestamp;
-    b.version = version;
-    b.source = source;
-    b.correlationIds.addAll(correlationIds);
-    b.agentContext = agentContext;
-    return b.withPayload(newPayload).build();
+    // The other fields were checked when this envelope was built: copy them as they are.
+    return new EventEnvelope<>(this, Objects.requireNonNull(newPayload, "payload"));
   }
 
   @Override

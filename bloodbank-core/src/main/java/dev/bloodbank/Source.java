@@ -27,7 +27,11 @@ public record Source(
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(meta, "meta");
-    meta = Collections.unmodifiableMap(new LinkedHashMap<>(meta));
+    // Nearly every source has no meta: share one empty map rather than copy and wrap it.
+    meta =
+        meta.isEmpty()
+            ? Collections.emptyMap()
+            : Collections.unmodifiableMap(new LinkedHashMap<>(meta));
   }
 
   /**

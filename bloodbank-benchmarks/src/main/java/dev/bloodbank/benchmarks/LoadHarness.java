@@ -63,6 +63,8 @@ public final class LoadHarness {
   private Connection raw;
   private byte[] body;
   private final AtomicLong peakHeapAfterGc = new AtomicLong();
+  private long recorded;
+  private long lost;
 
   public static void main(String[] args) throws Exception {
     LoadHarness h = new LoadHarness();
@@ -119,6 +121,14 @@ public final class LoadHarness {
         add(results, "bloodbank publish (strict validation)", bbPublish(bus, false));
         add(results, "bloodbank publish (validation + tracking)", bbPublish(busTracked, true));
       }
+      // A tracking figure means little if links were dropped to get it: report both counts.
+      busTracked
+          .correlationRecorder()
+          .ifPresent(
+              rec -> {
+                recorded = rec.stats().recorded();
+                lost = rec.stats().lost();
+              });
       for (int r = 0; r < runs; r++) {
         double[] rawLat = rawLatency();
         double[] bbLat = bbLatency(bus);
@@ -478,6 +488,10 @@ public final class LoadHarness {
         bbT / raw >= 0.80);
     t.append(
         String.format(
+            "| causation links recorded / lost in the tracking runs | | %d / %d | | | |%n",
+            recorded, lost));
+    t.append(
+        String.format(
             "| end-to-end latency at %d/s, p50 (ms) | %.2f | %.2f | %.2f | | |%n",
             rate,
             median(r.get("raw e2e p50 ms")),
@@ -512,6 +526,8 @@ public final class LoadHarness {
     out.put("runs", runs);
     out.put("samples", r);
     out.put("heap_after_gc_peak_mb", heapMb);
+    out.put("links_recorded", recorded);
+    out.put("links_lost", lost);
     Files.createDirectories(json.toAbsolutePath().getParent());
     Files.writeString(
         json,

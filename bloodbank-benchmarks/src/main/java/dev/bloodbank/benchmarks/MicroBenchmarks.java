@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.EventCodec;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.EventIds;
+import dev.bloodbank.Source;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
 import dev.bloodbank.validation.EventValidator;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +45,8 @@ public class MicroBenchmarks {
     final EventValidator validator =
         EventValidator.create(EventRegistry.fromClasspath(), codec.objectMapper());
     final EventEnvelope<TranscriptionCompleted> envelope = Payloads.envelope(1);
+    final TranscriptionCompleted payload = Payloads.transcription(0);
+    final List<UUID> parents = List.of(UUID.randomUUID());
     byte[] bytes;
     EventEnvelope<JsonNode> decoded;
 
@@ -72,6 +76,37 @@ public class MicroBenchmarks {
   @Benchmark
   public void validateJsonPayload(Events e) {
     e.validator.validate(e.decoded, ValidationMode.STRICT);
+  }
+
+  /**
+   * What a publisher does per event on the caller's thread with strict validation: build the
+   * envelope, convert the payload to a tree, validate it, encode it (as {@code Bloodbank}'s
+   * outbound checks and {@code AmqpPublisher} do).
+   */
+  @Benchmark
+  public byte[] publishPath(Events e) {
+    EventEnvelope<TranscriptionCompleted> env =
+        EventEnvelope.builder(Payloads.TYPE, e.payload)
+            .withSource(Source.local("bench"))
+            .withCorrelationIds(e.parents)
+            .build();
+    EventEnvelope<JsonNode> tree =
+        env.withPayload(e.codec.objectMapper().<JsonNode>valueToTree(env.payload()));
+    e.validator.validate(tree, ValidationMode.STRICT);
+    return e.codec.encode(tree);
+  }
+
+  /**
+   * What a subscriber does per delivery before its handler: decode, validate the payload
+   * (permissive, as inbound checks do), map it to its class.
+   */
+  @Benchmark
+  public EventEnvelope<TranscriptionCompleted> consumePath(Events e) {
+    EventEnvelope<JsonNode> raw = e.codec.decode(e.bytes);
+    if (!e.validator.check(raw, ValidationMode.PERMISSIVE).isEmpty()) {
+      throw new IllegalStateException("invalid");
+    }
+    return e.codec.convertPayload(raw, TranscriptionCompleted.class);
   }
 
   @Benchmark

@@ -11,6 +11,7 @@ import dev.bloodbank.ConnectionException;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
@@ -56,9 +57,12 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -71,10 +75,15 @@ import org.jspecify.annotations.Nullable;
  * ({@code REJECT_COMMANDS}), and the request queue is bounded, so an outage cannot grow the heap.
  * If the first connect fails, the next call made a second or more later tries again.
  *
- * <p>A write is one Lua script (in cluster mode, one per key, since the keys lie in different hash
- * slots), sent without waiting for anything else. A traversal level is one batch of commands handed
- * to the connection at once, so they are written together before any reply is read: one round trip
- * (per cluster node involved).
+ * <p>Writes on a standalone Redis are batched: one Lua script call carries every recording made
+ * while the previous call was in flight (up to {@value #MAX_BATCH}), each with its own outcome, so
+ * under load a recording costs a fraction of a call and a round trip; when idle a recording is sent
+ * at once. Recordings waiting for a batch count against {@link
+ * RedisTrackerOptions#requestQueueSize()} and fail at once beyond it, as commands do. In cluster
+ * mode a write is one script per key, since the keys lie in different hash slots, sent without
+ * waiting for anything else. A traversal level is one batch of commands handed to the connection at
+ * once, so they are written together before any reply is read: one round trip (per cluster node
+ * involved).
  */
 final class RedisCorrelationTracker implements CorrelationTracker {
   static final String FORWARD = "bloodbank:correlation:forward:";
@@ -144,6 +153,87 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   static final String RECORD_SHA = sha1(RECORD_SCRIPT);
 
   /**
+   * {@link #RECORD_SCRIPT} for several recordings in one call (standalone Redis, where all keys
+   * share the one node): the same writes for each, in order, each with its own outcome, so one
+   * recording's error (a forward key of another type) fails only that recording.
+   */
+  static final String RECORD_BATCH_SCRIPT =
+      """
+      -- ARGV: ttl seconds, then per recording: child id, number of parents n,
+      --       parent ids (JSON list), timestamp, metadata (JSON object).
+      -- KEYS: per recording: forward key of the child, then the reverse keys of its n parents.
+      -- Returns per recording the number of its keys, or an error message.
+      local ttl = tonumber(ARGV[1])
+      local function record(k, n, child, parents_json, timestamp, metadata)
+        local key = KEYS[k]
+        local kind = redis.call('TYPE', key)['ok']
+        local merged, seen = {}, {}
+        local function add(list)
+          if type(list) ~= 'table' then
+            return
+          end
+          for _, id in ipairs(list) do
+            if type(id) == 'string' and not seen[id] then
+              seen[id] = true
+              merged[#merged + 1] = id
+            end
+          end
+        end
+        local old
+        if kind == 'hash' then
+          old = redis.call('HGET', key, 'parent_ids')
+          if old then
+            local ok, list = pcall(cjson.decode, old)
+            if ok then
+              add(list)
+            end
+          end
+        elseif kind == 'string' then
+          local ok, legacy = pcall(cjson.decode, redis.call('GET', key))
+          if ok and type(legacy) == 'table' then
+            add(legacy['parent_event_ids'])
+          end
+          redis.call('DEL', key)
+        elseif kind ~= 'none' then
+          return 'WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a hash'
+        end
+        local count = #merged
+        add(cjson.decode(parents_json))
+        local parents = parents_json
+        if count > 0 then
+          parents = (#merged == count and kind == 'hash') and old or cjson.encode(merged)
+        end
+        redis.call('HSET', key, 'parent_ids', parents, 'timestamp', timestamp, 'metadata', metadata)
+        redis.call('EXPIRE', key, ttl)
+        for i = k + 1, k + n do
+          redis.call('SADD', KEYS[i], child)
+          redis.call('EXPIRE', KEYS[i], ttl)
+        end
+        return n + 1
+      end
+      local results = {}
+      local k = 1
+      for a = 2, #ARGV, 5 do
+        local n = tonumber(ARGV[a + 1])
+        local ok, result = pcall(record, k, n, ARGV[a], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+        if not ok then
+          result = type(result) == 'table' and (result['err'] or 'ERR') or tostring(result)
+        end
+        results[#results + 1] = result
+        k = k + 1 + n
+      end
+      return results
+      """;
+
+  static final String RECORD_BATCH_SHA = sha1(RECORD_BATCH_SCRIPT);
+
+  /**
+   * Recordings per batch call at most: enough to amortize a call under load, few enough that the
+   * script never holds Redis for long.
+   */
+  static final int MAX_BATCH = 64;
+
+  /**
    * What Python's {@code datetime.now(timezone.utc).isoformat()} writes, which every Python 3
    * {@code datetime.fromisoformat} reads back (unlike a trailing {@code Z} before 3.11).
    */
@@ -164,6 +254,11 @@ final class RedisCorrelationTracker implements CorrelationTracker {
           .registerModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   private final Object lock = new Object();
+  // Recordings waiting for the batch in flight (standalone Redis only); at most one batch is sent
+  // at a time, so recordings made meanwhile go together in the next.
+  private final ConcurrentLinkedQueue<Recording> waiting = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger waitingCount = new AtomicInteger();
+  private final AtomicBoolean sending = new AtomicBoolean();
   private volatile @Nullable CompletableFuture<StatefulConnection<String, String>> connection;
   private volatile long lastAttempt;
   private volatile boolean closed;
@@ -261,15 +356,9 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   private <T> CompletableFuture<T> withRedis(
       String what, Function<StatefulConnection<String, String>, CompletableFuture<T>> op) {
     if (closed) {
-      return CompletableFuture.failedFuture(
-          new BloodbankException("cannot " + what + ": the correlation tracker is closed"));
+      return CompletableFuture.failedFuture(closedFailure(what));
     }
-    CompletableFuture<StatefulConnection<String, String>> c = connection();
-    if (!c.isDone()) {
-      // A connect that hangs (an address that drops packets) must not hold callers longer than a
-      // command would; the connect itself goes on.
-      c = c.copy().orTimeout(options.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
+    CompletableFuture<StatefulConnection<String, String>> c = boundedConnection();
     CompletableFuture<T> result = new CompletableFuture<>();
     c.thenCompose(op)
         .whenComplete(
@@ -281,6 +370,21 @@ final class RedisCorrelationTracker implements CorrelationTracker {
               }
             });
     return result;
+  }
+
+  private static BloodbankException closedFailure(String what) {
+    return new BloodbankException("cannot " + what + ": the correlation tracker is closed");
+  }
+
+  /** The connection, or a failure once a connect has taken longer than a command may. */
+  private CompletableFuture<StatefulConnection<String, String>> boundedConnection() {
+    CompletableFuture<StatefulConnection<String, String>> c = connection();
+    if (!c.isDone()) {
+      // A connect that hangs (an address that drops packets) must not hold callers longer than a
+      // command would; the connect itself goes on.
+      c = c.copy().orTimeout(options.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return c;
   }
 
   private Throwable wrap(String what, Throwable t) {
@@ -360,11 +464,10 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     for (UUID p : parentIds) {
       parents.add(p.toString());
     }
-    String parentsJson;
+    String parentsJson = jsonList(parents);
     String meta;
     try {
-      parentsJson = json.writeValueAsString(parents);
-      meta = json.writeValueAsString(metadata);
+      meta = metadata.isEmpty() ? "{}" : json.writeValueAsString(metadata);
     } catch (JsonProcessingException e) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException(
@@ -375,21 +478,15 @@ final class RedisCorrelationTracker implements CorrelationTracker {
               e));
     }
     String child = childId.toString();
-    String timestamp = TIMESTAMP.format(clock.instant());
+    String timestamp = timestamp(clock.instant());
+    if (!options.cluster()) {
+      return enqueue(new Recording(child, parents, parentsJson, timestamp, meta));
+    }
     String[] forwardArgs = {ttlSeconds, child, "1", parentsJson, timestamp, meta};
     return withRedis(
         "record the parents of " + child,
         conn -> {
           RedisClusterAsyncCommands<String, String> r = commands(conn);
-          if (!options.cluster()) {
-            String[] keys = new String[1 + parents.size()];
-            keys[0] = FORWARD + child;
-            int i = 1;
-            for (String p : parents) {
-              keys[i++] = REVERSE + p;
-            }
-            return record(r, keys, forwardArgs).<Void>thenApply(n -> null);
-          }
           // The keys lie in different hash slots: one script per key, all sent at once.
           List<CompletableFuture<?>> all = new ArrayList<>(1 + parents.size());
           all.add(record(r, new String[] {FORWARD + child}, forwardArgs));
@@ -399,6 +496,216 @@ final class RedisCorrelationTracker implements CorrelationTracker {
           }
           return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
         });
+  }
+
+  /** One link waiting to be written, and whoever waits for it. */
+  private record Recording(
+      String child,
+      Set<String> parents,
+      String parentsJson,
+      String timestamp,
+      String metadata,
+      CompletableFuture<Void> done) {
+    Recording(
+        String child, Set<String> parents, String parentsJson, String timestamp, String metadata) {
+      this(child, parents, parentsJson, timestamp, metadata, new CompletableFuture<>());
+    }
+
+    String what() {
+      return "record the parents of " + child;
+    }
+  }
+
+  private CompletableFuture<Void> enqueue(Recording r) {
+    if (closed) {
+      return CompletableFuture.failedFuture(closedFailure(r.what()));
+    }
+    int limit = options.requestQueueSize();
+    if (waitingCount.incrementAndGet() > limit) {
+      waitingCount.decrementAndGet();
+      // What Lettuce answers when its own request queue is full.
+      return CompletableFuture.failedFuture(
+          wrap(
+              r.what(),
+              new RedisException(
+                  "Request queue size exceeded: "
+                      + limit
+                      + ". Commands are not accepted until the queue size drops.")));
+    }
+    waiting.add(r);
+    if (closed) {
+      failWaiting();
+    } else if (sending.compareAndSet(false, true)) {
+      sendWaiting();
+    }
+    return r.done;
+  }
+
+  /**
+   * Sends the waiting recordings, a batch at a time, until none is left; called by whoever set
+   * {@code sending}, and again when the batch in flight is answered. Never waits.
+   */
+  private void sendWaiting() {
+    while (true) {
+      List<Recording> batch = new ArrayList<>(Math.min(MAX_BATCH, waitingCount.get() + 1));
+      Recording r;
+      while (batch.size() < MAX_BATCH && (r = waiting.poll()) != null) {
+        batch.add(r);
+      }
+      if (batch.isEmpty()) {
+        sending.set(false);
+        // A recording added after the poll and before the flag was cleared found it set.
+        if (waiting.isEmpty() || !sending.compareAndSet(false, true)) {
+          return;
+        }
+        continue;
+      }
+      waitingCount.addAndGet(-batch.size());
+      CompletableFuture<Void> answered = sendBatch(batch);
+      if (!answered.isDone()) {
+        answered.whenComplete((v, t) -> sendWaiting());
+        return;
+      }
+    }
+  }
+
+  /** One script call for the batch; completes when every recording in it is completed. */
+  private CompletableFuture<Void> sendBatch(List<Recording> batch) {
+    if (closed) {
+      for (Recording r : batch) {
+        r.done.completeExceptionally(closedFailure(r.what()));
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    int keyCount = 0;
+    for (Recording r : batch) {
+      keyCount += 1 + r.parents.size();
+    }
+    String[] keys = new String[keyCount];
+    String[] args = new String[1 + 5 * batch.size()];
+    args[0] = ttlSeconds;
+    int k = 0;
+    int a = 1;
+    for (Recording r : batch) {
+      keys[k++] = FORWARD + r.child;
+      for (String p : r.parents) {
+        keys[k++] = REVERSE + p;
+      }
+      args[a++] = r.child;
+      args[a++] = Integer.toString(r.parents.size());
+      args[a++] = r.parentsJson;
+      args[a++] = r.timestamp;
+      args[a++] = r.metadata;
+    }
+    CompletableFuture<Void> answered = new CompletableFuture<>();
+    CompletableFuture<List<Object>> reply;
+    try {
+      reply =
+          boundedConnection()
+              .thenCompose(
+                  conn ->
+                      script(commands(conn), RECORD_BATCH_SHA, RECORD_BATCH_SCRIPT, keys, args));
+    } catch (RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    reply.whenComplete(
+        (results, t) -> {
+          try {
+            for (int i = 0; i < batch.size(); i++) {
+              Recording r = batch.get(i);
+              Object result =
+                  t == null && results != null && i < results.size() ? results.get(i) : null;
+              if (result instanceof Long) {
+                r.done.complete(null);
+              } else {
+                Throwable cause =
+                    t != null
+                        ? t
+                        : new RedisCommandExecutionException(
+                            result == null ? "no answer for this recording" : result.toString());
+                r.done.completeExceptionally(wrap(r.what(), cause));
+              }
+            }
+          } finally {
+            answered.complete(null);
+          }
+        });
+    return answered;
+  }
+
+  /** Fails the recordings still waiting, once closed. */
+  private void failWaiting() {
+    Recording r;
+    while ((r = waiting.poll()) != null) {
+      waitingCount.decrementAndGet();
+      r.done.completeExceptionally(closedFailure(r.what()));
+    }
+  }
+
+  /** A JSON list of UUID strings, as Jackson writes it (they need no escaping). */
+  static String jsonList(Collection<String> ids) {
+    StringBuilder b = new StringBuilder(2 + ids.size() * 39).append('[');
+    for (String id : ids) {
+      if (b.length() > 1) {
+        b.append(',');
+      }
+      b.append('"').append(id).append('"');
+    }
+    return b.append(']').toString();
+  }
+
+  /** {@link #TIMESTAMP} without a formatter for the years it writes with four digits. */
+  static String timestamp(Instant t) {
+    LocalDateTime d = LocalDateTime.ofEpochSecond(t.getEpochSecond(), t.getNano(), ZoneOffset.UTC);
+    int year = d.getYear();
+    if (year < 0 || year > 9999) {
+      return TIMESTAMP.format(t);
+    }
+    char[] out = new char[32];
+    digits(out, 0, year, 4);
+    out[4] = '-';
+    digits(out, 5, d.getMonthValue(), 2);
+    out[7] = '-';
+    digits(out, 8, d.getDayOfMonth(), 2);
+    out[10] = 'T';
+    digits(out, 11, d.getHour(), 2);
+    out[13] = ':';
+    digits(out, 14, d.getMinute(), 2);
+    out[16] = ':';
+    digits(out, 17, d.getSecond(), 2);
+    out[19] = '.';
+    digits(out, 20, d.getNano() / 1000, 6);
+    out[26] = '+';
+    out[27] = '0';
+    out[28] = '0';
+    out[29] = ':';
+    out[30] = '0';
+    out[31] = '0';
+    return new String(out);
+  }
+
+  private static void digits(char[] out, int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; i--) {
+      out[i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  }
+
+  /** Runs a script by its digest, sending its text when Redis does not know it yet. */
+  private static CompletableFuture<List<Object>> script(
+      RedisClusterAsyncCommands<String, String> r,
+      String sha,
+      String text,
+      String[] keys,
+      String[] args) {
+    return r.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
+        .toCompletableFuture()
+        .exceptionallyCompose(
+            t ->
+                String.valueOf(unwrap(t).getMessage()).startsWith("NOSCRIPT")
+                    ? r.<List<Object>>eval(text, ScriptOutputType.MULTI, keys, args)
+                        .toCompletableFuture()
+                    : CompletableFuture.failedFuture(t));
   }
 
   /** Runs the record script by its digest, sending its text when Redis does not know it yet. */
@@ -746,6 +1053,7 @@ final class RedisCorrelationTracker implements CorrelationTracker {
       }
       closed = true;
     }
+    failWaiting();
     // Shutting the client down closes its connections and its threads.
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
