@@ -2,10 +2,13 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Address;
+import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
@@ -26,6 +29,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -70,7 +74,11 @@ public final class Bloodbank implements AutoCloseable {
   private final ConnectionFactory factory;
   private final @Nullable EmbeddedBroker embedded;
   private final boolean ownsEmbedded;
-  private final Connection publishing;
+  private volatile @Nullable Connection publishing;
+  private volatile @Nullable String blockedReason;
+  private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
+  private final Set<WalPublisher> durablePublishers = ConcurrentHashMap.newKeySet();
+  private volatile long lastConnectWarning;
   private volatile @Nullable Connection consuming;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService callbacks;
@@ -107,23 +115,137 @@ public final class Bloodbank implements AutoCloseable {
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
     this.callbacks = Executors.newFixedThreadPool(2, daemon("callbacks"));
-    Connection c;
+    Connection c = null;
     try {
       c = connect("publish");
       declareExchange(c);
+    } catch (ConnectionException e) {
+      if (!options.lazyConnect() || embedded != null) {
+        shutDownAfterFailedStart();
+        throw e;
+      }
+      LOG.warn("{}; connecting in the background (lazy connect)", e.getMessage());
+      lastConnectWarning = System.nanoTime();
+      c = null;
     } catch (RuntimeException e) {
-      scheduler.shutdownNow();
-      callbacks.shutdownNow();
-      if (ownsTracker && tracker != null) {
-        tracker.close();
-      }
-      if (ownsEmbedded && embedded != null) {
-        embedded.close();
-      }
+      shutDownAfterFailedStart();
       throw e;
     }
-    this.publishing = c;
+    if (c != null) {
+      connected(c);
+    } else {
+      long every = options.recoveryInterval().toMillis();
+      scheduler.schedule(this::connectInBackground, every, TimeUnit.MILLISECONDS);
+    }
     scheduler.scheduleWithFixedDelay(this::sweep, 50, 50, TimeUnit.MILLISECONDS);
+  }
+
+  private void shutDownAfterFailedStart() {
+    scheduler.shutdownNow();
+    callbacks.shutdownNow();
+    if (ownsTracker && tracker != null) {
+      tracker.close();
+    }
+    if (ownsEmbedded && embedded != null) {
+      embedded.close();
+    }
+  }
+
+  /** One attempt of a lazy connect; reschedules itself until connected or closed. */
+  private void connectInBackground() {
+    if (closed || publishing != null) {
+      return;
+    }
+    try {
+      Connection c = connect("publish");
+      try {
+        declareExchange(c);
+      } catch (RuntimeException e) {
+        closeQuietly(c);
+        throw e;
+      }
+      synchronized (lock) {
+        if (closed) {
+          closeQuietly(c);
+          return;
+        }
+      }
+      LOG.info("connected to {} after a lazy start", options.addresses());
+      connected(c);
+    } catch (RuntimeException e) {
+      long now = System.nanoTime();
+      if (now - lastConnectWarning > TimeUnit.MINUTES.toNanos(1)) {
+        lastConnectWarning = now;
+        LOG.warn("{}; still trying every {}", e.getMessage(), options.recoveryInterval());
+      } else {
+        LOG.debug("lazy connect attempt failed: {}", e.getMessage());
+      }
+      if (!closed) {
+        scheduler.schedule(
+            this::connectInBackground,
+            options.recoveryInterval().toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /** Makes a new publishing connection current and tells whoever waits for one. */
+  private void connected(Connection c) {
+    c.addBlockedListener(
+        new BlockedListener() {
+          @Override
+          public void handleBlocked(String reason) {
+            blockedReason = reason;
+            LOG.warn(
+                "the broker blocked publishing on {}: {}",
+                options.addresses(),
+                LogSafe.escape(reason));
+          }
+
+          @Override
+          public void handleUnblocked() {
+            blockedReason = null;
+            LOG.info("the broker unblocked publishing on {}", options.addresses());
+          }
+        });
+    if (c instanceof Recoverable) {
+      ((Recoverable) c)
+          .addRecoveryListener(
+              new RecoveryListener() {
+                @Override
+                public void handleRecovery(Recoverable recoverable) {
+                  // A new socket starts unblocked; the broker says again if it still blocks.
+                  blockedReason = null;
+                  fireConnected();
+                }
+
+                @Override
+                public void handleRecoveryStarted(Recoverable recoverable) {}
+              });
+    }
+    publishing = c;
+    fireConnected();
+  }
+
+  private void fireConnected() {
+    for (Runnable r : connectedListeners) {
+      try {
+        callbacks.execute(r);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // closing
+      }
+    }
+  }
+
+  /**
+   * Runs the listener (on a callback thread) each time the publishing connection comes up: after a
+   * lazy connect and after each recovery; also once now if it is up already.
+   */
+  void onConnected(Runnable listener) {
+    connectedListeners.add(listener);
+    if (isConnected()) {
+      callbacks.execute(listener);
+    }
   }
 
   /**
@@ -232,11 +354,40 @@ public final class Bloodbank implements AutoCloseable {
    * @return a new publisher; close it when done, or let {@link #close()} do it
    */
   public Publisher publisher(PublisherOptions publisherOptions) {
-    return newPublisher(Objects.requireNonNull(publisherOptions, "publisherOptions"));
+    Objects.requireNonNull(publisherOptions, "publisherOptions");
+    if (publisherOptions.durable() != null) {
+      ensureOpen();
+      if (embedded != null) {
+        throw new BloodbankException(
+            "durable publishers need RabbitMQ; the embedded transport keeps no messages on disk");
+      }
+      WalPublisher p = new WalPublisher(this, publisherOptions);
+      durablePublishers.add(p);
+      p.start();
+      return p;
+    }
+    return newPublisher(publisherOptions);
   }
 
-  private AmqpPublisher newPublisher(PublisherOptions publisherOptions) {
+  /**
+   * Returns why the broker blocks this bus's publishing connection (a memory or disk alarm), while
+   * it does. Publishes then wait for their confirm timeout and fail with {@link
+   * PublishException.Kind#TIMED_OUT}.
+   *
+   * @return the broker's reason, or empty when publishing is not blocked
+   * @since 0.2.0
+   */
+  public Optional<String> blockedReason() {
+    return Optional.ofNullable(blockedReason);
+  }
+
+  AmqpPublisher newPublisher(PublisherOptions publisherOptions) {
     ensureOpen();
+    Connection publishing = this.publishing;
+    if (publishing == null) {
+      throw new ConnectionException(
+          "not connected to " + options.addresses() + " yet (lazy connect still trying)", null);
+    }
     ValidationMode mode =
         publisherOptions.validation() != null
             ? publisherOptions.validation()
@@ -332,7 +483,8 @@ public final class Bloodbank implements AutoCloseable {
    * @return false while recovering or after close
    */
   public boolean isConnected() {
-    return publishing.isOpen();
+    Connection c = publishing;
+    return c != null && c.isOpen();
   }
 
   /**
@@ -349,6 +501,9 @@ public final class Bloodbank implements AutoCloseable {
     }
     for (Subscriber s : new ArrayList<>(subscribers)) {
       s.close();
+    }
+    for (WalPublisher p : new ArrayList<>(durablePublishers)) {
+      p.close();
     }
     for (AmqpPublisher p : new ArrayList<>(publishers)) {
       p.close();
@@ -391,6 +546,12 @@ public final class Bloodbank implements AutoCloseable {
       synchronized (lock) {
         p = systemPublisher;
         if (p == null) {
+          Connection publishing = this.publishing;
+          if (publishing == null) {
+            throw new ConnectionException(
+                "not connected to " + options.addresses() + " yet (lazy connect still trying)",
+                null);
+          }
           try {
             p =
                 new AmqpPublisher(
@@ -479,8 +640,17 @@ public final class Bloodbank implements AutoCloseable {
     }
   }
 
+  /** The checks a publisher with this validation mode makes before sending. */
+  EventInterceptor outboundChecks(ValidationMode mode) {
+    return new OutboundChecks(mode);
+  }
+
   void forget(AmqpPublisher p) {
     publishers.remove(p);
+  }
+
+  void forget(WalPublisher p) {
+    durablePublishers.remove(p);
   }
 
   void forget(Subscriber s) {
@@ -551,11 +721,14 @@ public final class Bloodbank implements AutoCloseable {
           "authentication failed at " + where + ": check the user name and password", e);
     } catch (IOException | TimeoutException | RuntimeException e) {
       Throwable root = e;
+      boolean tls = e instanceof SSLException;
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
+        tls |= root instanceof SSLException;
       }
+      // A refused certificate ends in a validator exception under the SSLException: say TLS.
       String why =
-          root instanceof SSLException
+          tls
               ? "TLS handshake failed: " + root.getMessage()
               : root.getClass().getSimpleName() + ": " + root.getMessage();
       throw new ConnectionException("cannot connect to " + where + ": " + why, e);
@@ -616,7 +789,7 @@ public final class Bloodbank implements AutoCloseable {
     f.setUsername(o.username());
     f.setPassword(o.password());
     f.setVirtualHost(o.virtualHost());
-    f.setRequestedHeartbeat((int) o.heartbeat().getSeconds());
+    f.setRequestedHeartbeat(requestedHeartbeatSeconds(o.heartbeat()));
     f.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
     f.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
     f.setShutdownTimeout(5000);
@@ -635,6 +808,19 @@ public final class Bloodbank implements AutoCloseable {
       }
     }
     return f;
+  }
+
+  /**
+   * The heartbeat to ask the broker for so that a silent peer is detected within two of the
+   * configured heartbeats: amqp-client reads with a timeout of a quarter interval and gives up
+   * after nine timeouts in a row, 2.25 intervals.
+   */
+  static int requestedHeartbeatSeconds(java.time.Duration heartbeat) {
+    long s = heartbeat.getSeconds();
+    if (s == 0) {
+      return 0;
+    }
+    return (int) Math.max(1, s * 8 / 9);
   }
 
   private static ThreadFactory daemon(String name) {

@@ -63,6 +63,7 @@ public final class BloodbankOptions {
   private final Duration heartbeat;
   private final Duration connectionTimeout;
   private final Duration recoveryInterval;
+  private final boolean lazyConnect;
   private final DecodeLimits decodeLimits;
   private final ValidationMode validation;
   private final @Nullable RedisTrackerOptions correlation;
@@ -85,6 +86,7 @@ public final class BloodbankOptions {
     this.heartbeat = b.heartbeat;
     this.connectionTimeout = b.connectionTimeout;
     this.recoveryInterval = b.recoveryInterval;
+    this.lazyConnect = b.lazyConnect;
     this.decodeLimits = b.decodeLimits;
     this.validation = b.validation;
     this.correlation = b.correlation;
@@ -231,6 +233,7 @@ public final class BloodbankOptions {
     b.heartbeat = heartbeat;
     b.connectionTimeout = connectionTimeout;
     b.recoveryInterval = recoveryInterval;
+    b.lazyConnect = lazyConnect;
     b.decodeLimits = decodeLimits;
     b.validation = validation;
     b.correlation = correlation;
@@ -348,6 +351,17 @@ public final class BloodbankOptions {
   }
 
   /**
+   * Returns whether {@link Bloodbank#connect(BloodbankOptions)} returns without a broker and
+   * connects in the background.
+   *
+   * @return true for a lazy connect
+   * @since 0.2.0
+   */
+  public boolean lazyConnect() {
+    return lazyConnect;
+  }
+
+  /**
    * Returns the limits applied when decoding received events.
    *
    * @return the limits
@@ -414,6 +428,8 @@ public final class BloodbankOptions {
         + serviceName
         + ", heartbeat="
         + heartbeat
+        + ", lazyConnect="
+        + lazyConnect
         + ", validation="
         + validation
         + ", correlation="
@@ -454,6 +470,7 @@ public final class BloodbankOptions {
     private Duration heartbeat = DEFAULT_HEARTBEAT;
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
+    private boolean lazyConnect;
     private DecodeLimits decodeLimits = DecodeLimits.defaults();
     private ValidationMode validation = ValidationMode.STRICT;
     private @Nullable RedisTrackerOptions correlation;
@@ -656,6 +673,11 @@ public final class BloodbankOptions {
     /**
      * Sets the heartbeat. Default: 20 s. Zero turns heartbeats off (not recommended).
      *
+     * <p>A peer that sends nothing (a dead host, a blackholed route) is detected within two
+     * heartbeats: the Java client gives up after 2.25 negotiated intervals, so the bus asks the
+     * broker for {@code floor(heartbeat * 8 / 9)} seconds, at least 1 s (a 1 s heartbeat is
+     * detected within 2.25 s).
+     *
      * @param heartbeat 0 to 65535 s
      * @return this builder
      */
@@ -688,6 +710,24 @@ public final class BloodbankOptions {
      */
     public Builder recoveryInterval(Duration interval) {
       this.recoveryInterval = Config.positive("recoveryInterval", interval);
+      return this;
+    }
+
+    /**
+     * Lets {@link Bloodbank#connect(BloodbankOptions)} return while the broker is unreachable: the
+     * bus then connects in the background, retrying every {@link #recoveryInterval(Duration)}, and
+     * logs each failed attempt at most once a minute. Until it is connected, {@link
+     * Bloodbank#publisher()} and {@link Bloodbank#subscribe} fail with {@link ConnectionException},
+     * while a durable publisher ({@link PublisherOptions.Builder#durable}) keeps accepting events
+     * into its write-ahead log and sends them once connected. Default: off, {@code connect} fails
+     * at once when the broker cannot be reached.
+     *
+     * @param lazy true to connect in the background
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder lazyConnect(boolean lazy) {
+      this.lazyConnect = lazy;
       return this;
     }
 

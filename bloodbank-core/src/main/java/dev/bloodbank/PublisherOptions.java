@@ -1,6 +1,7 @@
 package dev.bloodbank;
 
 import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.wal.WalOptions;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -44,6 +45,7 @@ public final class PublisherOptions {
   private final int channels;
   private final boolean mandatory;
   private final @Nullable ValidationMode validation;
+  private final @Nullable WalOptions durable;
 
   private PublisherOptions(Builder b) {
     this.confirmTimeout = b.confirmTimeout;
@@ -55,6 +57,7 @@ public final class PublisherOptions {
     this.channels = b.channels;
     this.mandatory = b.mandatory;
     this.validation = b.validation;
+    this.durable = b.durable;
   }
 
   /**
@@ -91,6 +94,7 @@ public final class PublisherOptions {
     b.channels = channels;
     b.mandatory = mandatory;
     b.validation = validation;
+    b.durable = durable;
     return b;
   }
 
@@ -175,6 +179,16 @@ public final class PublisherOptions {
     return validation;
   }
 
+  /**
+   * Returns the write-ahead log of a durable publisher.
+   *
+   * @return the log's options, or null for a publisher without one
+   * @since 0.2.0
+   */
+  public @Nullable WalOptions durable() {
+    return durable;
+  }
+
   @Override
   public String toString() {
     return "PublisherOptions{confirmTimeout="
@@ -195,6 +209,8 @@ public final class PublisherOptions {
         + mandatory
         + ", validation="
         + validation
+        + ", durable="
+        + (durable == null ? "off" : durable.path())
         + "}";
   }
 
@@ -209,6 +225,7 @@ public final class PublisherOptions {
     private int channels = DEFAULT_CHANNELS;
     private boolean mandatory;
     private @Nullable ValidationMode validation;
+    private @Nullable WalOptions durable;
 
     private Builder() {}
 
@@ -313,6 +330,30 @@ public final class PublisherOptions {
      */
     public Builder validation(ValidationMode mode) {
       this.validation = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Makes the publisher durable: each event is written to a write-ahead log (and forced to disk
+     * as the log's fsync policy says) before it is sent, marked done once the broker confirmed it,
+     * and sent again, with its id, after the connection recovers or when a publisher opens a log
+     * that a crashed process left events in. With {@link BloodbankOptions.Builder#lazyConnect} such
+     * a publisher can be made while the broker is down; it buffers to the log meanwhile.
+     *
+     * <p>Its futures complete with the envelope once the broker confirmed the event; exceptionally
+     * with a {@link dev.bloodbank.wal.WalException} if the event could not be logged (then it is
+     * not sent); with {@link UnroutableEventException}, {@link EventTooLargeException} or a
+     * validation failure (then it is not kept); or with a {@link PublishException} when it is not
+     * confirmed within the confirm timeout (then it stays in the log and is sent again later, so it
+     * may still arrive). Order is kept while connected, not across an outage. Consumers should drop
+     * duplicates by event id. Default: off.
+     *
+     * @param wal the log; one publisher per file (the file is locked)
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder durable(WalOptions wal) {
+      this.durable = Objects.requireNonNull(wal, "wal");
       return this;
     }
 

@@ -1,8 +1,9 @@
 package dev.bloodbank.wal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -60,7 +61,8 @@ public final class WriteAheadLog implements AutoCloseable {
 
   private final WalOptions options;
   private final Path path;
-  private final ObjectMapper json = new ObjectMapper();
+  // jackson-core only: a writer process starts without loading databind (see WalCrashIT).
+  private final JsonFactory json = new JsonFactory();
   private final ReentrantLock lock = new ReentrantLock();
   private final TreeSet<Long> pending = new TreeSet<>();
   private final java.util.ArrayDeque<Waiter> waiters = new java.util.ArrayDeque<>();
@@ -289,7 +291,7 @@ public final class WriteAheadLog implements AutoCloseable {
     String id = null;
     String type = null;
     int eventStart = -1;
-    try (JsonParser p = json.getFactory().createParser(line, HEADER, line.length - 1 - HEADER)) {
+    try (JsonParser p = json.createParser(line, HEADER, line.length - 1 - HEADER)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new IllegalArgumentException("checksum matches but the record is not a JSON object");
       }
@@ -444,7 +446,9 @@ public final class WriteAheadLog implements AutoCloseable {
                       + ",\"op\":\"event\",\"id\":\""
                       + eventId
                       + "\",\"event_type\":"
-                      + json.writeValueAsString(eventType)
+                      + '"'
+                      + new String(JsonStringEncoder.getInstance().quoteAsString(eventType))
+                      + '"'
                       + ",\"event\":")
                   .getBytes(StandardCharsets.UTF_8),
               eventJson,
@@ -544,8 +548,22 @@ public final class WriteAheadLog implements AutoCloseable {
     ByteBuffer buf = ByteBuffer.allocate(HEADER + record.length + 2);
     buf.put(PREFIX).put(hex.getBytes(StandardCharsets.US_ASCII)).put(MIDDLE).put(record);
     buf.put((byte) '}').put((byte) '\n').flip();
-    while (buf.hasRemaining()) {
-      channel.write(buf);
+    long start = channel.position();
+    try {
+      while (buf.hasRemaining()) {
+        channel.write(buf);
+      }
+    } catch (IOException e) {
+      // A partial line (disk full, file size limit) would glue the next record onto it and make
+      // that one unreadable; cut it off, or refuse every later append if that fails too.
+      try {
+        channel.truncate(start);
+        channel.position(start);
+      } catch (IOException again) {
+        e.addSuppressed(again);
+        flushFailure = e;
+      }
+      throw e;
     }
   }
 

@@ -4,6 +4,7 @@ import static dev.bloodbank.correlation.RedisExtension.Redis.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bloodbank.Await;
+import dev.bloodbank.fault.TcpProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

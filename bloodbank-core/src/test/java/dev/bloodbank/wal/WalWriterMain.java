@@ -7,6 +7,8 @@ import java.util.UUID;
 
 /**
  * Child process of {@link WalCrashIT}: appends forever, printing each id once its append returned.
+ * Arguments: the log file, {@code each} or {@code batched}, and optionally a number of appends
+ * after which it exits normally (to dump a class-data archive for faster starts).
  */
 public final class WalWriterMain {
   private WalWriterMain() {}
@@ -20,7 +22,8 @@ public final class WalWriterMain {
         WriteAheadLog.open(WalOptions.builder().path(Path.of(args[0])).fsync(policy).build())) {
       System.out.println("READY");
       System.out.flush();
-      while (true) {
+      long left = args.length > 2 ? Long.parseLong(args[2]) : Long.MAX_VALUE;
+      while (left-- > 0) {
         UUID id = UUID.randomUUID();
         byte[] event =
             ("{\"event_id\":\"" + id + "\",\"payload\":{\"text\":\"" + "x".repeat(200) + "\"}}")
