@@ -81,17 +81,26 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   @Override
   public <T> CompletableFuture<EventEnvelope<T>> publish(
       String eventType, T payload, List<UUID> parentIds) {
+    return publishNew(this, localSource, eventType, payload, parentIds);
+  }
+
+  /**
+   * Builds a new event from this service and publishes it through {@code publisher}: the body of
+   * {@link Publisher#publish(String, Object, List)} for each implementation.
+   */
+  static <T> CompletableFuture<EventEnvelope<T>> publishNew(
+      Publisher publisher, Source source, String eventType, T payload, List<UUID> parentIds) {
     EventEnvelope<T> envelope;
     try {
       envelope =
           EventEnvelope.builder(eventType, payload)
-              .withSource(localSource)
+              .withSource(source)
               .withCorrelationIds(parentIds)
               .build();
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return publish(envelope);
+    return publisher.publish(envelope);
   }
 
   @Override

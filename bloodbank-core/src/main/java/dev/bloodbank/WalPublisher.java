@@ -139,17 +139,7 @@ final class WalPublisher implements Publisher {
   @Override
   public <T> CompletableFuture<EventEnvelope<T>> publish(
       String eventType, T payload, List<UUID> parentIds) {
-    EventEnvelope<T> envelope;
-    try {
-      envelope =
-          EventEnvelope.builder(eventType, payload)
-              .withSource(localSource)
-              .withCorrelationIds(parentIds)
-              .build();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return publish(envelope);
+    return AmqpPublisher.publishNew(this, localSource, eventType, payload, parentIds);
   }
 
   @Override
