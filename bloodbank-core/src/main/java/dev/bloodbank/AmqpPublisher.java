@@ -5,7 +5,6 @@ import com.rabbitmq.client.Connection;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -347,25 +346,27 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   // ---- AMQP properties -------------------------------------------------------------------
 
-  private static AMQP.BasicProperties properties(EventEnvelope<?> e) {
-    Map<String, Object> headers = new HashMap<>(4);
+  /**
+   * The properties the wire contract asks for and nothing that repeats the body: RabbitMQ keeps
+   * content-header properties of up to 64 bytes on its process heap, and each property beyond that
+   * costs the broker CPU on every message (on 3.10, 65 bytes instead of 64 cost it about a fifth of
+   * its publish rate; see the README's Performance section). These take 65 bytes without
+   * correlation ids, and the header only when there are some.
+   */
+  static AMQP.BasicProperties properties(EventEnvelope<?> e) {
+    AMQP.BasicProperties.Builder b =
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(2)
+            .contentType("application/json")
+            .messageId(e.eventId().toString())
+            .timestamp(new Date(e.timestamp().toEpochMilli()));
     if (!e.correlationIds().isEmpty()) {
       List<String> ids = new ArrayList<>(e.correlationIds().size());
       for (UUID id : e.correlationIds()) {
         ids.add(id.toString());
       }
-      headers.put(CORRELATION_IDS_HEADER, ids);
+      b.headers(Map.of(CORRELATION_IDS_HEADER, ids));
     }
-    return new AMQP.BasicProperties.Builder()
-        .deliveryMode(2)
-        .contentType("application/json")
-        .contentEncoding("utf-8")
-        .messageId(e.eventId().toString())
-        .correlationId(e.correlationIds().isEmpty() ? null : e.correlationIds().get(0).toString())
-        .timestamp(new Date(e.timestamp().toEpochMilli()))
-        .type(e.eventType())
-        .appId(e.source().app())
-        .headers(headers)
-        .build();
+    return b.build();
   }
 }

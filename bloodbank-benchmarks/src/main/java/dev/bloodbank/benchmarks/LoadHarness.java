@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,10 +44,12 @@ import java.util.concurrent.locks.LockSupport;
  * Runs Bloodbank and raw amqp-client side by side on the local RabbitMQ (and Redis), interleaved,
  * and prints one table of medians with Bloodbank's figures as ratios of the raw ones.
  *
- * <p>Same 1 KB persistent message, same confirm window (1,000), same classic queue on both sides;
- * warm-up excluded. Options: {@code --runs N} (3), {@code --seconds S} per publish run (5), {@code
- * --latency-seconds S} (20) at {@code --rate R} events/s (1000), {@code --consume N} (50,000),
- * {@code --smoke} (everything tiny), {@code --json FILE}.
+ * <p>Same 1 KB persistent message with the same AMQP properties, same confirm window (1,000), same
+ * classic queue on both sides; warm-up excluded. Also prints the CPU each message cost the client,
+ * the broker and Redis. Options: {@code --runs N} (3), {@code --seconds S} per publish run (5),
+ * {@code --latency-seconds S} (20) at {@code --rate R} events/s (1000), {@code --consume N}
+ * (50,000), {@code --smoke} (everything tiny), {@code --only publish|latency|consume} (one part, no
+ * table: for profiling), {@code --json FILE}.
  */
 public final class LoadHarness {
   private static final String EXCHANGE = "bloodbank.bench";
@@ -58,11 +61,15 @@ public final class LoadHarness {
   private int rate = 1000;
   private int consumeCount = 50_000;
   private Path json = Path.of("target", "benchmark-results.json");
+  // One part only (publish, latency, consume), e.g. to profile it; no table then.
+  private String only = "";
 
   private final long base = System.nanoTime();
   private Connection raw;
   private byte[] body;
   private final AtomicLong peakHeapAfterGc = new AtomicLong();
+  private final CpuMeter cpu = new CpuMeter();
+  private final Map<String, List<Double>> cpuPerMessage = new LinkedHashMap<>();
   private long recorded;
   private long lost;
 
@@ -76,6 +83,7 @@ public final class LoadHarness {
         case "--rate" -> h.rate = Integer.parseInt(args[++i]);
         case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
         case "--json" -> h.json = Path.of(args[++i]);
+        case "--only" -> h.only = args[++i];
         case "--smoke" -> {
           h.runs = 1;
           h.seconds = 1;
@@ -116,10 +124,11 @@ public final class LoadHarness {
     Thread heap = heapSampler();
     try (Bloodbank bus = Bloodbank.connect(plain);
         Bloodbank busTracked = Bloodbank.connect(tracked)) {
-      for (int r = 0; r < runs; r++) {
-        add(results, "raw publish", rawPublish());
+      for (int r = 0; r < runs && (only.isEmpty() || only.equals("publish")); r++) {
+        add(results, "raw publish", rawPublish(false));
         add(results, "bloodbank publish (strict validation)", bbPublish(bus, false));
         add(results, "bloodbank publish (validation + tracking)", bbPublish(busTracked, true));
+        add(results, "raw publish, minimal properties", rawPublish(true));
       }
       // A tracking figure means little if links were dropped to get it: report both counts.
       busTracked
@@ -129,7 +138,7 @@ public final class LoadHarness {
                 recorded = rec.stats().recorded();
                 lost = rec.stats().lost();
               });
-      for (int r = 0; r < runs; r++) {
+      for (int r = 0; r < runs && (only.isEmpty() || only.equals("latency")); r++) {
         double[] rawLat = rawLatency();
         double[] bbLat = bbLatency(bus);
         add(results, "raw e2e p50 ms", rawLat[0]);
@@ -138,6 +147,8 @@ public final class LoadHarness {
         add(results, "bloodbank e2e p50 ms", bbLat[0]);
         add(results, "bloodbank e2e p99 ms", bbLat[1]);
         add(results, "bloodbank e2e p99.9 ms", bbLat[2]);
+      }
+      for (int r = 0; r < runs && (only.isEmpty() || only.equals("consume")); r++) {
         add(results, "raw consume", rawConsume());
         add(results, "bloodbank consume", bbConsume(bus));
       }
@@ -148,7 +159,23 @@ public final class LoadHarness {
       }
       raw.close();
     }
-    report(results);
+    if (only.isEmpty()) {
+      report(results);
+    } else {
+      results.forEach((k, v) -> System.out.printf("%s: median %.2f of %s%n", k, median(v), v));
+    }
+    System.out.println("CPU per message (µs, medians), client / broker / Redis:");
+    for (Map.Entry<String, List<Double>> e : cpuPerMessage.entrySet()) {
+      System.out.printf("  %s: %.1f%n", e.getKey(), median(e.getValue()));
+    }
+  }
+
+  /** CPU microseconds per message since {@code from}: client, broker, Redis. */
+  private void cpuSample(String what, CpuMeter.Reading from, long messages) {
+    double[] us = CpuMeter.perMessage(from, cpu.read(), messages);
+    add(cpuPerMessage, what + ", client", us[0]);
+    add(cpuPerMessage, what + ", broker", us[1]);
+    add(cpuPerMessage, what + ", redis", us[2]);
   }
 
   private static void add(Map<String, List<Double>> m, String k, double v) {
@@ -168,8 +195,14 @@ public final class LoadHarness {
     }
   }
 
-  /** amqp-client directly: confirms, at most 1,000 unconfirmed, pre-encoded 1 KB body. */
-  private double rawPublish() throws Exception {
+  /**
+   * amqp-client directly: confirms, at most 1,000 unconfirmed, pre-encoded 1 KB body, and the
+   * properties every Bloodbank event must carry on the wire (persistent, {@code content_type},
+   * {@code message_id}, {@code timestamp}); with {@code minimal}, without the timestamp, which
+   * keeps the properties under RabbitMQ's 64-byte limit for the cheap path (reported, not a
+   * baseline).
+   */
+  private double rawPublish(boolean minimal) throws Exception {
     Channel ch = raw.createChannel();
     ch.confirmSelect();
     Semaphore window = new Semaphore(WINDOW);
@@ -182,34 +215,54 @@ public final class LoadHarness {
           window.release(n);
         },
         (tag, multiple) -> window.release(settle(outstanding, tag, multiple)));
-    rawLoop(ch, window, outstanding, TimeUnit.SECONDS.toNanos(1)); // warm-up
+    rawLoop(ch, window, outstanding, minimal, TimeUnit.SECONDS.toNanos(1)); // warm-up
     window.acquire(WINDOW);
     window.release(WINDOW);
     long start = System.nanoTime();
     long before = confirmed.get();
-    rawLoop(ch, window, outstanding, TimeUnit.SECONDS.toNanos(seconds));
+    CpuMeter.Reading c0 = cpu.read();
+    rawLoop(ch, window, outstanding, minimal, TimeUnit.SECONDS.toNanos(seconds));
     window.acquire(WINDOW);
     double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+    cpuSample(
+        minimal ? "raw publish, minimal properties" : "raw publish", c0, confirmed.get() - before);
     ch.close();
     purge();
     return rate;
   }
 
   private void rawLoop(
-      Channel ch, Semaphore window, ConcurrentNavigableMap<Long, Boolean> outstanding, long nanos)
+      Channel ch,
+      Semaphore window,
+      ConcurrentNavigableMap<Long, Boolean> outstanding,
+      boolean minimal,
+      long nanos)
       throws Exception {
     long end = System.nanoTime() + nanos;
     while (System.nanoTime() < end) {
       window.acquire();
-      AMQP.BasicProperties props =
-          new AMQP.BasicProperties.Builder()
-              .deliveryMode(2)
-              .contentType("application/json")
-              .messageId(UUID.randomUUID().toString())
-              .build();
+      AMQP.BasicProperties props = minimal ? minimalProperties() : contractProperties();
       outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
       ch.basicPublish(EXCHANGE, Payloads.TYPE, false, props, body);
     }
+  }
+
+  /** What every Bloodbank event carries, as a raw amqp-client user would have to send it. */
+  private static AMQP.BasicProperties contractProperties() {
+    return new AMQP.BasicProperties.Builder()
+        .deliveryMode(2)
+        .contentType("application/json")
+        .messageId(UUID.randomUUID().toString())
+        .timestamp(new Date())
+        .build();
+  }
+
+  private static AMQP.BasicProperties minimalProperties() {
+    return new AMQP.BasicProperties.Builder()
+        .deliveryMode(2)
+        .contentType("application/json")
+        .messageId(UUID.randomUUID().toString())
+        .build();
   }
 
   private static int settle(
@@ -231,9 +284,14 @@ public final class LoadHarness {
     bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(1));
     long before = confirmed.get();
     long start = System.nanoTime();
+    CpuMeter.Reading c0 = cpu.read();
     bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(seconds));
     p.close(); // waits for confirms in flight
     double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+    cpuSample(
+        tracking ? "bloodbank publish + tracking" : "bloodbank publish",
+        c0,
+        confirmed.get() - before);
     purge();
     return rate;
   }
@@ -292,6 +350,8 @@ public final class LoadHarness {
                 new AMQP.BasicProperties.Builder()
                     .deliveryMode(2)
                     .contentType("application/json")
+                    .messageId(UUID.randomUUID().toString())
+                    .timestamp(new Date())
                     .headers(Map.of("sent", System.nanoTime() - base))
                     .build(),
                 body);
@@ -367,10 +427,8 @@ public final class LoadHarness {
   private void preload(String routingKey, int count) throws Exception {
     Channel ch = raw.createChannel();
     ch.confirmSelect();
-    AMQP.BasicProperties props =
-        new AMQP.BasicProperties.Builder().deliveryMode(2).contentType("application/json").build();
     for (int i = 0; i < count; i++) {
-      ch.basicPublish(EXCHANGE, routingKey, false, props, body);
+      ch.basicPublish(EXCHANGE, routingKey, false, contractProperties(), body);
       if (i % 1000 == 999) {
         ch.waitForConfirmsOrDie(30_000);
       }
@@ -388,6 +446,7 @@ public final class LoadHarness {
     CountDownLatch done = new CountDownLatch(consumeCount);
     ch.basicQos(10);
     long start = System.nanoTime();
+    CpuMeter.Reading c0 = cpu.read();
     ch.basicConsume(
         q,
         false,
@@ -402,6 +461,7 @@ public final class LoadHarness {
         });
     done.await(5, TimeUnit.MINUTES);
     double rate = consumeCount / ((System.nanoTime() - start) / 1e9);
+    cpuSample("raw consume", c0, consumeCount);
     ch.queueDelete(q);
     ch.close();
     return rate;
@@ -414,9 +474,11 @@ public final class LoadHarness {
     preload("consume.bb", consumeCount);
     CountDownLatch done = new CountDownLatch(consumeCount);
     long start = System.nanoTime();
+    CpuMeter.Reading c0 = cpu.read();
     Subscriber s = bus.subscribe(opts, TranscriptionCompleted.class, e -> done.countDown());
     done.await(5, TimeUnit.MINUTES);
     double rate = consumeCount / ((System.nanoTime() - start) / 1e9);
+    cpuSample("bloodbank consume", c0, consumeCount);
     s.close();
     deleteQueues(q);
     return rate;
@@ -490,6 +552,12 @@ public final class LoadHarness {
         String.format(
             "| causation links recorded / lost in the tracking runs | | %d / %d | | | |%n",
             recorded, lost));
+    double rawMin = median(r.get("raw publish, minimal properties"));
+    t.append(
+        String.format(
+            "| raw publish without the timestamp property (64 bytes of properties, msg/s) | %.0f"
+                + " | | %.2f of raw | | |%n",
+            rawMin, rawMin / raw));
     t.append(
         String.format(
             "| end-to-end latency at %d/s, p50 (ms) | %.2f | %.2f | %.2f | | |%n",
@@ -526,6 +594,7 @@ public final class LoadHarness {
     out.put("runs", runs);
     out.put("samples", r);
     out.put("heap_after_gc_peak_mb", heapMb);
+    out.put("cpu_us_per_message", cpuPerMessage);
     out.put("links_recorded", recorded);
     out.put("links_lost", lost);
     Files.createDirectories(json.toAbsolutePath().getParent());
