@@ -85,7 +85,17 @@ public final class EventValidator {
   private volatile boolean envelopeSchemaLooked;
   private final Object envelopeLock = new Object();
 
-  private record Compiled(EventDefinition definition, Schema schema) {}
+  /**
+   * A payload schema: the reference validator, and the fast check that, when it accepts, spares the
+   * reference's work (null when the schema uses keywords the fast check does not cover).
+   */
+  private record Compiled(EventDefinition definition, Schema schema, @Nullable FastSchema fast) {
+    void validate(JsonNode payload, List<Violation> out) {
+      if (fast == null || !fast.accepts(payload)) {
+        addViolations(schema.validate(payload), Violation.Part.PAYLOAD, out);
+      }
+    }
+  }
 
   /** The envelope fields whose validity is not guaranteed by their Java types. */
   private record HeaderKey(
@@ -359,7 +369,7 @@ public final class EventValidator {
               + e.getMessage(),
           e);
     }
-    addViolations(schemaFor(def).validate(tree), Violation.Part.PAYLOAD, out);
+    schemaFor(def).validate(tree, out);
     return new ValidationResult(type, mode, ValidationResult.Coverage.FULL, out);
   }
 
@@ -437,7 +447,7 @@ public final class EventValidator {
     if (def == null) {
       return unknownType(eventType, mode, out);
     }
-    addViolations(schemaFor(def).validate(payload), Violation.Part.PAYLOAD, out);
+    schemaFor(def).validate(payload, out);
     return ValidationResult.Coverage.FULL;
   }
 
@@ -457,14 +467,14 @@ public final class EventValidator {
     return ValidationResult.Coverage.FULL;
   }
 
-  private Schema schemaFor(EventDefinition def) {
+  private Compiled schemaFor(EventDefinition def) {
     Compiled c = compiled.get(def.eventType());
     if (c == null || c.definition() != def) {
       // Two threads may compile the same schema at once; either result is correct.
-      c = new Compiled(def, compile(def));
+      c = new Compiled(def, compile(def), FastSchema.compile(registry.schema(def.eventType())));
       compiled.put(def.eventType(), c);
     }
-    return c.schema();
+    return c;
   }
 
   private Schema compile(EventDefinition def) {
@@ -490,6 +500,13 @@ public final class EventValidator {
               + e.getMessage(),
           e);
     }
+  }
+
+  /** The reference validator for a schema document, configured as for the catalog; for tests. */
+  Schema referenceSchema(JsonNode schema) {
+    Schema s = schemas.getSchema(SchemaLocation.of("urn:bloodbank:test"), schema);
+    s.initializeValidators();
+    return s;
   }
 
   private @Nullable Schema envelopeSchema() {
