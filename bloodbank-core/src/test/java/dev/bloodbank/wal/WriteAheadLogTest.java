@@ -123,6 +123,46 @@ class WriteAheadLogTest {
   }
 
   @Test
+  void aLogOfManyReadBlocksRecoversEveryLineAndItsTornEnd() throws IOException {
+    Path file = dir.resolve("wal.jsonl");
+    WalOptions opts =
+        WalOptions.builder()
+            .path(file)
+            .fsync(FsyncPolicy.batched(Duration.ofMillis(2), 64))
+            .compactAfter(100_000)
+            .build();
+    List<UUID> pending = new ArrayList<>();
+    String filler = "x".repeat(1000);
+    try (WriteAheadLog wal = WriteAheadLog.open(opts)) {
+      for (int i = 0; i < 400; i++) {
+        UUID id = UUID.randomUUID();
+        byte[] e =
+            ("{\"event_id\":\"" + id + "\",\"payload\":{\"f\":\"" + filler + i + "\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+        long seq = wal.append(id, "a.b", e);
+        if (i % 3 == 0) {
+          wal.markDone(seq);
+        } else {
+          pending.add(id);
+        }
+      }
+    }
+    long size = Files.size(file);
+    assertThat(size).isGreaterThan(4L << 16);
+    Files.write(
+        file, "{\"crc32c\":\"12".getBytes(StandardCharsets.US_ASCII), StandardOpenOption.APPEND);
+    try (WriteAheadLog wal = WriteAheadLog.open(opts)) {
+      assertThat(wal.recoveryProblems())
+          .singleElement()
+          .asString()
+          .contains("torn")
+          .contains("byte offset " + size);
+      assertThat(wal.pending()).extracting(WalRecord::eventId).containsExactlyElementsOf(pending);
+    }
+    assertThat(Files.size(file)).isEqualTo(size);
+  }
+
+  @Test
   void aFlippedBitInTheMiddleIsNeverReplayedAndIsMovedAside() throws IOException {
     Path file = dir.resolve("wal.jsonl");
     List<UUID> ids = new ArrayList<>();
