@@ -53,8 +53,12 @@ public final class RedisTrackerOptions {
    */
   public static final int DEFAULT_MAX_DEPTH = CorrelationTracker.DEFAULT_MAX_DEPTH;
 
-  /** Default maximum recordings in flight before new ones are dropped and counted: 1,000. */
-  public static final int DEFAULT_MAX_PENDING_RECORDINGS = 1000;
+  /**
+   * Default maximum recordings in flight before new ones are dropped and counted: 5,000, half a
+   * second of links at 10,000 events/s (a few MB), so a short stall of Redis or of the machine
+   * loses nothing; below the default request queue size, which bounds the same recordings.
+   */
+  public static final int DEFAULT_MAX_PENDING_RECORDINGS = 5000;
 
   private static final Duration MAX_TTL = Duration.ofDays(3650);
   private static final Duration MAX_COMMAND_TIMEOUT = Duration.ofMinutes(1);
@@ -586,7 +590,7 @@ public final class RedisTrackerOptions {
 
     /**
      * Sets how many recordings from publishers may be in flight; beyond it they are dropped and
-     * counted. Default: 1,000.
+     * counted. Default: {@value #DEFAULT_MAX_PENDING_RECORDINGS}.
      *
      * @param recordings 1 to 1,000,000
      * @return this builder

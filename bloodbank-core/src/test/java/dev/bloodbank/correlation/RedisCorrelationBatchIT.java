@@ -108,6 +108,40 @@ class RedisCorrelationBatchIT {
   }
 
   @Test
+  void aParentKeyOfAnotherTypeFailsOnlyTheRecordingsWithThatParent(RedisExtension.Redis redis)
+      throws Exception {
+    CorrelationTracker t = redis.tracker();
+    UUID blockedParent = redis.id(), fineParent = redis.id();
+    redis.sync().lpush(reverse(blockedParent), "not a set");
+    List<CompletableFuture<Void>> before = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      before.add(t.addCorrelation(redis.id(), List.of(redis.id()), Map.of()));
+    }
+    UUID c1 = redis.id(), c2 = redis.id(), c3 = redis.id();
+    CompletableFuture<Void> onlyBlocked = t.addCorrelation(c1, List.of(blockedParent), Map.of());
+    CompletableFuture<Void> both =
+        t.addCorrelation(c2, List.of(fineParent, blockedParent), Map.of());
+    CompletableFuture<Void> fine = t.addCorrelation(c3, List.of(fineParent), Map.of());
+
+    fine.get(5, TimeUnit.SECONDS);
+    for (CompletableFuture<Void> f : before) {
+      f.get(5, TimeUnit.SECONDS);
+    }
+    for (CompletableFuture<Void> f : List.of(onlyBlocked, both)) {
+      try {
+        f.get(5, TimeUnit.SECONDS);
+        throw new AssertionError("a list at a parent's reverse key must fail the recording");
+      } catch (ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOf(BloodbankException.class);
+        assertThat(e.getCause()).hasMessageContaining("WRONGTYPE");
+      }
+    }
+    assertThat(redis.sync().type(reverse(blockedParent))).isEqualTo("list");
+    assertThat(t.children(fineParent).get(5, TimeUnit.SECONDS)).contains(c3);
+    assertThat(t.parents(c3).get(5, TimeUnit.SECONDS)).containsExactly(fineParent);
+  }
+
+  @Test
   void aClosedTrackerFailsWhatIsStillWaiting(RedisExtension.Redis redis) throws Exception {
     CorrelationTracker t = redis.tracker();
     List<CompletableFuture<Void>> all = new ArrayList<>();

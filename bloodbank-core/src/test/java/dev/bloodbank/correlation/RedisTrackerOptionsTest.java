@@ -30,7 +30,7 @@ class RedisTrackerOptionsTest {
     assertThat(o.requestQueueSize()).isEqualTo(8192);
     assertThat(o.maxNodes()).isEqualTo(10_000);
     assertThat(o.maxDepth()).isEqualTo(CorrelationTracker.DEFAULT_MAX_DEPTH);
-    assertThat(o.maxPendingRecordings()).isEqualTo(1000);
+    assertThat(o.maxPendingRecordings()).isEqualTo(5000);
     RedisURI u = o.redisUris().get(0);
     assertThat(u.getTimeout()).isEqualTo(Duration.ofSeconds(1));
     assertThat(u.getClientName()).isEqualTo("bloodbank-correlation");
