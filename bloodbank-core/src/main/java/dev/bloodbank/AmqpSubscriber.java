@@ -40,6 +40,14 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final ExecutorService workers;
   private final boolean inline;
   private final Object ackLock = new Object();
+  // Acknowledgements in groups (inline only): handled deliveries up to ackUpTo wait to be
+  // acknowledged together with basic.ack(multiple). Only a delivery being moved to a retry or
+  // dead-letter queue can be unsettled below a handled one, and while one is, nothing waits.
+  private final int ackBatch;
+  private long ackUpTo; // guarded by ackLock
+  private int acksWaiting; // guarded by ackLock
+  private boolean ackFlushScheduled; // guarded by ackLock
+  private final AtomicInteger moving = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong retried = new AtomicLong();
@@ -71,6 +79,7 @@ final class AmqpSubscriber<T> implements Subscriber {
       throw new IOException("the broker has no free channel (channel_max reached)");
     }
     this.inline = options.concurrency() == 1;
+    this.ackBatch = inline ? options.ackBatchSize() : 1;
     AtomicInteger threadNo = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -327,7 +336,68 @@ final class AmqpSubscriber<T> implements Subscriber {
       return;
     }
     handled.incrementAndGet();
-    settle(tag, true, false);
+    acknowledge(tag);
+  }
+
+  /** Acknowledges a handled delivery, at once or with the next ones. */
+  private void acknowledge(long tag) {
+    if (ackBatch <= 1 || moving.get() > 0 || closing) {
+      flushAcks();
+      settle(tag, true, false);
+      return;
+    }
+    boolean schedule = false;
+    synchronized (ackLock) {
+      ackUpTo = tag;
+      acksWaiting++;
+      if (acksWaiting >= ackBatch) {
+        sendWaitingAcks();
+      } else if (!ackFlushScheduled) {
+        ackFlushScheduled = true;
+        schedule = true;
+      }
+    }
+    if (schedule) {
+      try {
+        bus.scheduler()
+            .schedule(
+                this::flushAcksLater,
+                SubscriberOptions.ACK_BATCH_DELAY.toNanos(),
+                TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        flushAcks(); // the bus is closing
+      }
+    }
+  }
+
+  private void flushAcksLater() {
+    synchronized (ackLock) {
+      ackFlushScheduled = false;
+      sendWaitingAcks();
+    }
+  }
+
+  /** Sends the acknowledgements that wait, if any. */
+  private void flushAcks() {
+    synchronized (ackLock) {
+      sendWaitingAcks();
+    }
+  }
+
+  private void sendWaitingAcks() {
+    int n = acksWaiting;
+    if (n == 0) {
+      return;
+    }
+    acksWaiting = 0;
+    try {
+      channel.basicAck(ackUpTo, true);
+    } catch (IOException | RuntimeException e) {
+      // The channel closed; the broker redelivers what was not acknowledged.
+      LOG.debug("could not acknowledge up to {} on queue '{}': {}", ackUpTo, queue, e.toString());
+    } finally {
+      inFlight.addAndGet(-n);
+    }
   }
 
   private void retry(
@@ -433,29 +503,45 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
     AMQP.BasicProperties copy = props.builder().headers(headers).deliveryMode(2).build();
     long tag = delivery.getDeliveryTag();
+    // Until this delivery is settled, no acknowledgement may cover it.
+    moving.incrementAndGet();
+    flushAcks();
     bus.systemPublisher()
         .sendRaw("", targetQueue, copy, body)
         .whenComplete(
             (v, t) -> {
-              if (t == null) {
-                if (toDlq) {
-                  deadLettered.incrementAndGet();
-                } else {
-                  retried.incrementAndGet();
-                }
-                settle(tag, true, false);
-              } else {
-                LOG.warn(
-                    "could not move event {} to '{}' ({}); rejecting it to the dead-letter queue",
-                    LogSafe.escape(String.valueOf(props.getMessageId())),
-                    targetQueue,
-                    describe(t));
-                if (toDlq) {
-                  deadLettered.incrementAndGet();
-                }
-                settle(tag, false, false);
+              try {
+                settleMoved(t, tag, toDlq, targetQueue, props);
+              } finally {
+                moving.decrementAndGet();
               }
             });
+  }
+
+  private void settleMoved(
+      @Nullable Throwable t,
+      long tag,
+      boolean toDlq,
+      String targetQueue,
+      AMQP.BasicProperties props) {
+    if (t == null) {
+      if (toDlq) {
+        deadLettered.incrementAndGet();
+      } else {
+        retried.incrementAndGet();
+      }
+      settle(tag, true, false);
+    } else {
+      LOG.warn(
+          "could not move event {} to '{}' ({}); rejecting it to the dead-letter queue",
+          LogSafe.escape(String.valueOf(props.getMessageId())),
+          targetQueue,
+          describe(t));
+      if (toDlq) {
+        deadLettered.incrementAndGet();
+      }
+      settle(tag, false, false);
+    }
   }
 
   private void settle(long tag, boolean ack, boolean requeue) {
@@ -518,6 +604,7 @@ final class AmqpSubscriber<T> implements Subscriber {
     long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
     try {
       workers.awaitTermination(options.shutdownTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      flushAcks();
       // Forwarded copies settle asynchronously once confirmed.
       while (inFlight.get() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(10);

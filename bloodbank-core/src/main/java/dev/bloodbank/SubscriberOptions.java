@@ -23,6 +23,15 @@ public final class SubscriberOptions {
   /** Default number of handler threads: 1. */
   public static final int DEFAULT_CONCURRENCY = 1;
 
+  /**
+   * Default number of handled events one acknowledgement may cover: 0, meaning half the prefetch
+   * (at least 1).
+   */
+  public static final int DEFAULT_ACK_BATCH_SIZE = 0;
+
+  /** Longest time a handled event's acknowledgement waits for others to go with: 1 ms. */
+  public static final Duration ACK_BATCH_DELAY = Duration.ofMillis(1);
+
   /** Default number of handler attempts before dead-lettering: 3. */
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -46,6 +55,8 @@ public final class SubscriberOptions {
   private final @Nullable String queueName;
   private final int prefetch;
   private final int concurrency;
+  private final int ackBatchSize;
+  private final int ackBatchSizeSetting; // 0: the default, so that mutate() keeps following it
   private final int maxAttempts;
   private final List<Duration> retryDelays;
   private final QueueType queueType;
@@ -58,6 +69,8 @@ public final class SubscriberOptions {
     this.queueName = b.queueName;
     this.prefetch = b.prefetch;
     this.concurrency = b.concurrency;
+    this.ackBatchSizeSetting = b.ackBatchSize;
+    this.ackBatchSize = b.ackBatchSize == 0 ? Math.max(1, b.prefetch / 2) : b.ackBatchSize;
     this.maxAttempts = b.maxAttempts;
     this.retryDelays = List.copyOf(b.retryDelays);
     this.queueType = b.queueType;
@@ -92,6 +105,7 @@ public final class SubscriberOptions {
     b.queueName = queueName;
     b.prefetch = prefetch;
     b.concurrency = concurrency;
+    b.ackBatchSize = ackBatchSizeSetting;
     b.maxAttempts = maxAttempts;
     b.retryDelays = retryDelays;
     b.queueType = queueType;
@@ -164,6 +178,16 @@ public final class SubscriberOptions {
    */
   public int concurrency() {
     return concurrency;
+  }
+
+  /**
+   * Returns how many handled events one acknowledgement may cover.
+   *
+   * @return 1 (each event acknowledged on its own) to the prefetch
+   * @see Builder#ackBatchSize(int)
+   */
+  public int ackBatchSize() {
+    return ackBatchSize;
   }
 
   /**
@@ -241,6 +265,8 @@ public final class SubscriberOptions {
         + prefetch
         + ", concurrency="
         + concurrency
+        + ", ackBatchSize="
+        + ackBatchSize
         + ", maxAttempts="
         + maxAttempts
         + ", retryDelays="
@@ -256,6 +282,7 @@ public final class SubscriberOptions {
     private @Nullable String queueName;
     private int prefetch = DEFAULT_PREFETCH;
     private int concurrency = DEFAULT_CONCURRENCY;
+    private int ackBatchSize = DEFAULT_ACK_BATCH_SIZE;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private List<Duration> retryDelays = DEFAULT_RETRY_DELAYS;
     private QueueType queueType = QueueType.CLASSIC;
@@ -330,6 +357,27 @@ public final class SubscriberOptions {
      */
     public Builder concurrency(int concurrency) {
       this.concurrency = Config.inRange("concurrency", concurrency, 1, 1024);
+      return this;
+    }
+
+    /**
+     * Sets how many handled events one acknowledgement may cover (AMQP {@code basic.ack} with
+     * {@code multiple}). Default: half the prefetch, at least 1.
+     *
+     * <p>With one handler thread, events are handled in order, so the acknowledgement of a handled
+     * event can wait, at most {@link #ACK_BATCH_DELAY}, to go with the next ones: one frame for the
+     * broker and one socket write instead of one per event, which raises throughput. An event is
+     * still acknowledged only after its handler returned, so nothing is lost; if the connection
+     * drops meanwhile, the broker redelivers the handled events whose acknowledgement had not gone
+     * out yet, as it does for any delivery in progress (consumers drop repeats by event id). With
+     * more handler threads, or while a failed event is being moved to a retry or dead-letter queue,
+     * each event is acknowledged on its own.
+     *
+     * @param size 1 (acknowledge each event at once) to the prefetch; 0 for the default
+     * @return this builder
+     */
+    public Builder ackBatchSize(int size) {
+      this.ackBatchSize = Config.inRange("ackBatchSize", size, 0, 65535);
       return this;
     }
 
@@ -421,6 +469,14 @@ public final class SubscriberOptions {
     public SubscriberOptions build() {
       if (patterns.isEmpty()) {
         throw new IllegalArgumentException("at least one routing-key pattern is required");
+      }
+      if (ackBatchSize > prefetch) {
+        throw new IllegalArgumentException(
+            "ackBatchSize ("
+                + ackBatchSize
+                + ") must not exceed the prefetch ("
+                + prefetch
+                + "): the broker stops delivering at the prefetch");
       }
       return new SubscriberOptions(this);
     }

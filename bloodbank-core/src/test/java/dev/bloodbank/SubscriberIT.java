@@ -40,6 +40,60 @@ class SubscriberIT {
   record Meeting(String meetingId, Audio audioMetadata) {}
 
   @Test
+  void handledEventsAreAcknowledgedInGroupsWithoutWaitingLongOrCoveringAFailure(
+      BrokerExtension.Broker broker) throws Exception {
+    Bloodbank bus = broker.connect();
+    AtomicInteger handledCount = new AtomicInteger();
+    Subscriber s =
+        broker.track(
+            bus.subscribe(
+                SubscriberOptions.builder("group.#")
+                    .prefetch(10)
+                    .maxAttempts(2)
+                    .retryDelays(List.of(Duration.ofMillis(200)))
+                    .build(),
+                Upload.class,
+                e -> {
+                  if (e.payload().n() == 7 && handledCount.get() < 1000) {
+                    handledCount.addAndGet(1000); // fail once, then succeed on the retry
+                    throw new IllegalStateException("fails once");
+                  }
+                  handledCount.incrementAndGet();
+                }));
+    assertThat(s.options().ackBatchSize()).isEqualTo(5);
+    Publisher p = bus.publisher();
+    // Three events: fewer than a group, so only the short delay sends their acknowledgement.
+    for (int i = 0; i < 3; i++) {
+      p.publish("group.item", new Upload("m", i)).get(10, TimeUnit.SECONDS);
+    }
+    Await.until(() -> s.health().handled() == 3);
+    Await.until(() -> broker.listQueues().get(s.queueName()).messagesUnacknowledged() == 0);
+    // A burst with one failure in the middle: the failed event is moved to the retry queue and
+    // comes back; every other event is handled once, and nothing stays unacknowledged.
+    for (int i = 3; i < 40; i++) {
+      p.publish("group.item", new Upload("m", i)).get(10, TimeUnit.SECONDS);
+    }
+    Await.until(() -> s.health().handled() == 40);
+    Await.until(() -> broker.listQueues().get(s.queueName()).messagesUnacknowledged() == 0);
+    assertThat(handledCount).hasValue(1000 + 40);
+    assertThat(s.health().retried()).isEqualTo(1);
+    assertThat(broker.messageCount(s.queueName())).isZero();
+    assertThat(broker.messageCount(s.deadLetterQueueName())).isZero();
+    s.close();
+    // Nothing handled comes back to a new consumer of the queue.
+    AtomicInteger again = new AtomicInteger();
+    Subscriber second =
+        broker.track(
+            bus.subscribe(
+                SubscriberOptions.builder("group.#").queueName(s.queueName()).build(),
+                Upload.class,
+                e -> again.incrementAndGet()));
+    Thread.sleep(300);
+    assertThat(again).hasValue(0);
+    second.close();
+  }
+
+  @Test
   void failsTwiceThenSucceedsIsHandledOnceAndNotDeadLettered(BrokerExtension.Broker broker)
       throws Exception {
     Bloodbank bus = broker.connect();

@@ -35,6 +35,25 @@ class SubscriberOptionsTest {
   }
 
   @Test
+  void acknowledgementGroupsFollowThePrefetchUnlessSet() {
+    assertThat(SubscriberOptions.builder("a.#").build().ackBatchSize()).isEqualTo(5);
+    assertThat(SubscriberOptions.builder("a.#").prefetch(1).build().ackBatchSize()).isEqualTo(1);
+    SubscriberOptions set = SubscriberOptions.builder("a.#").ackBatchSize(1).build();
+    assertThat(set.ackBatchSize()).isEqualTo(1);
+    // The default keeps following the prefetch through mutate(); a set value stays.
+    SubscriberOptions following = SubscriberOptions.builder("a.#").build();
+    assertThat(following.mutate().prefetch(4).build().ackBatchSize()).isEqualTo(2);
+    assertThat(set.mutate().prefetch(100).build().ackBatchSize()).isEqualTo(1);
+    assertThatThrownBy(() -> SubscriberOptions.builder("a.#").prefetch(4).ackBatchSize(5).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "ackBatchSize (5) must not exceed the prefetch (4): the broker stops delivering at the"
+                + " prefetch");
+    assertThatThrownBy(() -> SubscriberOptions.builder("a.#").ackBatchSize(-1))
+        .hasMessage("ackBatchSize must be between 0 and 65535, was -1");
+  }
+
+  @Test
   void buildNeedsAPattern() {
     assertThatThrownBy(() -> SubscriberOptions.builder().build())
         .isInstanceOf(IllegalArgumentException.class)
