@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.jsontype.TypeDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
+import dev.bloodbank.internal.Rfc3339;
 import java.io.IOException;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;

@@ -1,6 +1,7 @@
 package dev.bloodbank.validation;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.internal.Rfc3339;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -543,78 +544,11 @@ final class FastSchema {
     }
 
     /**
-     * RFC 3339 {@code date-time} with an upper-case {@code T} and {@code Z}, 1–9 fraction digits,
-     * seconds 00–59 (a leap second is "not sure") and an offset under 18 hours.
+     * RFC 3339 {@code date-time} in the shapes the codec's own fast parser reads: upper-case {@code
+     * T} and {@code Z}, 1–9 fraction digits, seconds 00–59 (a leap second is "not sure").
      */
     static boolean isDateTime(String s) {
-      int n = s.length();
-      if (n < 20
-          || s.charAt(4) != '-'
-          || s.charAt(7) != '-'
-          || s.charAt(10) != 'T'
-          || s.charAt(13) != ':'
-          || s.charAt(16) != ':') {
-        return false;
-      }
-      int year = digits(s, 0, 4);
-      int month = digits(s, 5, 2);
-      int day = digits(s, 8, 2);
-      int hour = digits(s, 11, 2);
-      int minute = digits(s, 14, 2);
-      int second = digits(s, 17, 2);
-      if (year < 0
-          || month < 1
-          || month > 12
-          || day < 1
-          || day > daysIn(year, month)
-          || hour < 0
-          || hour > 23
-          || minute < 0
-          || minute > 59
-          || second < 0
-          || second > 59) {
-        return false;
-      }
-      int i = 19;
-      if (s.charAt(i) == '.') {
-        int start = ++i;
-        while (i < n && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
-          i++;
-        }
-        if (i == start || i - start > 9) {
-          return false;
-        }
-      }
-      if (i == n - 1) {
-        return s.charAt(i) == 'Z';
-      }
-      if (i != n - 6 || (s.charAt(i) != '+' && s.charAt(i) != '-') || s.charAt(i + 3) != ':') {
-        return false;
-      }
-      int oh = digits(s, i + 1, 2);
-      int om = digits(s, i + 4, 2);
-      // java.time, which the reference parses with, allows offsets up to 18:00 only.
-      return oh >= 0 && oh <= 17 && om >= 0 && om <= 59;
-    }
-
-    private static int digits(String s, int from, int count) {
-      int v = 0;
-      for (int i = from; i < from + count; i++) {
-        char c = s.charAt(i);
-        if (c < '0' || c > '9') {
-          return -1;
-        }
-        v = v * 10 + (c - '0');
-      }
-      return v;
-    }
-
-    private static int daysIn(int year, int month) {
-      return switch (month) {
-        case 2 -> (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28;
-        case 4, 6, 9, 11 -> 30;
-        default -> 31;
-      };
+      return s.length() > 19 && Rfc3339.parse(s, false) != null;
     }
   }
 }

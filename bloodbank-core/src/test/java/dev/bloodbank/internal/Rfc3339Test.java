@@ -1,4 +1,4 @@
-package dev.bloodbank;
+package dev.bloodbank.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The fast date-time path against the formatters it stands in front of: whatever it accepts, they
  * accept with the same instant, so with the fallback nothing accepted or rejected changes.
  */
-class Rfc3339Test {
+public class Rfc3339Test {
   private static final ObjectMapper JAVA_TIME =
       JsonMapper.builder().addModule(new JavaTimeModule()).build();
 
@@ -45,7 +45,7 @@ class Rfc3339Test {
   }
 
   /** Edge cases of every component, then random mutations of the common shapes. */
-  static List<String> corpus() {
+  public static List<String> corpus() {
     Set<String> out = new LinkedHashSet<>();
     String[] years = {"0000", "0001", "1900", "1970", "2000", "2024", "2026", "2100", "9999"};
     String[] months = {"00", "01", "02", "04", "12", "13"};

@@ -1,4 +1,4 @@
-package dev.bloodbank;
+package dev.bloodbank.internal;
 
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * region ids, surrounding blanks, ...), which callers then hand to the formatter they used before,
  * so what is accepted and every error message stay as they were.
  */
-final class Rfc3339 {
+public final class Rfc3339 {
   private static final int[] DAYS_IN_MONTH = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   private static final long SECONDS_PER_DAY = 86_400;
   private static final long DAYS_0000_TO_1970 = 719_528;
@@ -32,7 +32,7 @@ final class Rfc3339 {
    * @param localIsUtc whether a date-time without a zone is read as UTC (else it is not handled)
    * @return the instant, or null when {@code s} is not one of these shapes or not a valid date-time
    */
-  static @Nullable Instant parse(String s, boolean localIsUtc) {
+  public static @Nullable Instant parse(String s, boolean localIsUtc) {
     int n = s.length();
     if (n < 19
         || s.charAt(4) != '-'
@@ -120,7 +120,7 @@ final class Rfc3339 {
    * @param t the instant
    * @return the text, identical to {@code ISO_INSTANT.format(t)}
    */
-  static String format(Instant t) {
+  public static String format(Instant t) {
     long epochSecond = t.getEpochSecond();
     long epochDay = Math.floorDiv(epochSecond, SECONDS_PER_DAY);
     int secondOfDay = (int) Math.floorMod(epochSecond, SECONDS_PER_DAY);
