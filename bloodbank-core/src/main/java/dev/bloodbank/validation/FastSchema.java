@@ -383,14 +383,19 @@ final class FastSchema {
           case "maximum" -> n.maximum = bound(v, false, n.maximum);
           case "exclusiveMaximum" -> n.maximum = bound(v, true, n.maximum);
           case "enum" -> {
-            if (!v.isArray()) {
-              throw new Unsupported();
+            if (!v.isArray() || n.allowed != null) {
+              throw new Unsupported(); // with const as well: both would have to hold
             }
             List<JsonNode> all = new ArrayList<>();
             v.forEach(all::add);
             n.allowed = all.toArray(new JsonNode[0]);
           }
-          case "const" -> n.allowed = new JsonNode[] {v};
+          case "const" -> {
+            if (n.allowed != null) {
+              throw new Unsupported();
+            }
+            n.allowed = new JsonNode[] {v};
+          }
           case "items" -> n.items = compile(v);
           case "minItems" -> n.minItems = count(v);
           case "maxItems" -> n.maxItems = count(v);

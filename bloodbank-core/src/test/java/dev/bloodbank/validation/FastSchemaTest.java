@@ -180,7 +180,9 @@ class FastSchemaTest {
         "{\"properties\": {\"s\": {\"$id\": \"other\", \"type\": \"string\"}}}",
         "{\"type\": \"strings\"}",
         "{\"minimum\": 1, \"exclusiveMinimum\": 0}",
-        "{\"uniqueItems\": true}"
+        "{\"uniqueItems\": true}",
+        "{\"enum\": [1, 2], \"const\": 3}",
+        "{\"const\": 3, \"enum\": [1, 2]}"
       })
   void leavesSchemasOutsideItsKeywordsToTheReference(String schema) throws IOException {
     assertThat(FastSchema.compile(JSON.readTree(schema))).isNull();
