@@ -83,7 +83,13 @@ public final class LoadHarness {
         case "--rate" -> h.rate = Integer.parseInt(args[++i]);
         case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
         case "--json" -> h.json = Path.of(args[++i]);
-        case "--only" -> h.only = args[++i];
+        case "--only" -> {
+          h.only = args[++i];
+          if (!List.of("publish", "latency", "consume").contains(h.only)) {
+            throw new IllegalArgumentException(
+                "--only takes publish, latency or consume, was '" + h.only + "'");
+          }
+        }
         case "--smoke" -> {
           h.runs = 1;
           h.seconds = 1;
