@@ -229,14 +229,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   @Override
   public void acked(Send send) {
-    UnroutableEventException returned = send.returned;
-    if (returned != null) {
-      fail(send, returned);
-    } else if (send.finish()) {
-      active.remove(send);
-      window.release();
-      complete(send, null);
-    }
+    ackedAll(List.of(send));
   }
 
   @Override

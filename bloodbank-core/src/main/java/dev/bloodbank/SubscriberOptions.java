@@ -55,8 +55,7 @@ public final class SubscriberOptions {
   private final @Nullable String queueName;
   private final int prefetch;
   private final int concurrency;
-  private final int ackBatchSize;
-  private final int ackBatchSizeSetting; // 0: the default, so that mutate() keeps following it
+  private final int ackBatchSize; // 0: the default, so that mutate() keeps following the prefetch
   private final int maxAttempts;
   private final List<Duration> retryDelays;
   private final QueueType queueType;
@@ -69,8 +68,7 @@ public final class SubscriberOptions {
     this.queueName = b.queueName;
     this.prefetch = b.prefetch;
     this.concurrency = b.concurrency;
-    this.ackBatchSizeSetting = b.ackBatchSize;
-    this.ackBatchSize = b.ackBatchSize == 0 ? Math.max(1, b.prefetch / 2) : b.ackBatchSize;
+    this.ackBatchSize = b.ackBatchSize;
     this.maxAttempts = b.maxAttempts;
     this.retryDelays = List.copyOf(b.retryDelays);
     this.queueType = b.queueType;
@@ -105,7 +103,7 @@ public final class SubscriberOptions {
     b.queueName = queueName;
     b.prefetch = prefetch;
     b.concurrency = concurrency;
-    b.ackBatchSize = ackBatchSizeSetting;
+    b.ackBatchSize = ackBatchSize;
     b.maxAttempts = maxAttempts;
     b.retryDelays = retryDelays;
     b.queueType = queueType;
@@ -187,7 +185,7 @@ public final class SubscriberOptions {
    * @see Builder#ackBatchSize(int)
    */
   public int ackBatchSize() {
-    return ackBatchSize;
+    return ackBatchSize == 0 ? Math.max(1, prefetch / 2) : ackBatchSize;
   }
 
   /**
@@ -266,7 +264,7 @@ public final class SubscriberOptions {
         + ", concurrency="
         + concurrency
         + ", ackBatchSize="
-        + ackBatchSize
+        + ackBatchSize()
         + ", maxAttempts="
         + maxAttempts
         + ", retryDelays="

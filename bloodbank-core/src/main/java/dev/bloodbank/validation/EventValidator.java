@@ -471,13 +471,13 @@ public final class EventValidator {
     Compiled c = compiled.get(def.eventType());
     if (c == null || c.definition() != def) {
       // Two threads may compile the same schema at once; either result is correct.
-      c = new Compiled(def, compile(def), FastSchema.compile(registry.schema(def.eventType())));
+      c = compile(def);
       compiled.put(def.eventType(), c);
     }
     return c;
   }
 
-  private Schema compile(EventDefinition def) {
+  private Compiled compile(EventDefinition def) {
     try {
       JsonNode node = registry.schema(def.eventType());
       String location =
@@ -487,7 +487,7 @@ public final class EventValidator {
       }
       Schema s = schemas.getSchema(SchemaLocation.of(location), node);
       s.initializeValidators();
-      return s;
+      return new Compiled(def, s, FastSchema.compile(node));
     } catch (BloodbankException e) {
       throw e;
     } catch (RuntimeException e) {
