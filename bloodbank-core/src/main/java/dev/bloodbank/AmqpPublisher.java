@@ -3,6 +3,7 @@ package dev.bloodbank;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -12,59 +13,94 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link Publisher} over a pool of confirm channels on the bus's publishing connection. */
+/**
+ * {@link Publisher} over a pool of confirm channels on the bus's publishing connection.
+ *
+ * <p>The calling thread writes each event to its channel, except while the broker blocks the
+ * connection (a memory or disk alarm): then sends are held, without writing, until the broker
+ * unblocks or their confirm timeout passes, and retries run on the bus's I/O threads. The bus's
+ * timer only checks deadlines. Futures complete on the callback executor ({@code internal}
+ * publishers, whose futures only Bloodbank waits on, complete on the I/O pool instead).
+ */
 final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpPublisher.class);
 
   /** Header carrying the event's correlation ids as an array of strings. */
   static final String CORRELATION_IDS_HEADER = "correlation_ids";
 
-  private final Bloodbank bus;
+  /** How much longer than its bound {@link #publishAndWait} waits before giving up. */
+  private static final long WAIT_SLACK_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final BusContext ctx;
+  private final BusThreads threads;
+  private final BusConnections connections;
   private final PublisherOptions options;
   private final String exchange;
   private final List<ConfirmChannel> channels;
   private final AtomicInteger next = new AtomicInteger();
   private final PublishWindow window;
   private final Set<Send> active = ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<Send> held = new ConcurrentLinkedQueue<>();
   private final long confirmTimeoutNanos;
   private final @Nullable EventInterceptor interceptor;
+  private final Executor completions;
+  private final Runnable releaseHeld = this::releaseHeld;
+  private final Runnable onClosed;
   // Immutable: made once rather than per event.
   private final Source localSource;
   private volatile boolean closed;
 
+  /**
+   * Creates a publisher and opens its channels (later, if the broker blocks the connection now).
+   *
+   * @param internal true for the bus's own publishers (retry and dead-letter copies, the durable
+   *     publisher's sends): their futures complete on the I/O pool, never behind application code
+   * @param onClosed run once when closed, to forget it
+   */
   AmqpPublisher(
-      Bloodbank bus,
+      BusContext ctx,
       Connection connection,
       PublisherOptions options,
-      @Nullable EventInterceptor interceptor)
+      @Nullable EventInterceptor interceptor,
+      boolean internal,
+      Runnable onClosed)
       throws IOException {
-    this.bus = bus;
+    this.ctx = ctx;
+    this.threads = ctx.threads();
+    this.connections = ctx.connections();
     this.options = options;
-    this.exchange = bus.options().exchange();
+    this.exchange = ctx.options().exchange();
     this.window = new PublishWindow(options.maxInFlight());
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.interceptor = interceptor;
-    this.localSource = Source.local(bus.options().serviceName());
+    this.completions = internal ? threads.io() : threads.callbacks();
+    this.onClosed = onClosed;
+    this.localSource = Source.local(ctx.options().serviceName());
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
     try {
       for (int i = 0; i < options.channels(); i++) {
-        list.add(new ConfirmChannel(connection, this));
+        list.add(new ConfirmChannel(connection, this, connections::isBlocked));
       }
     } catch (IOException | RuntimeException e) {
       for (ConfirmChannel ch : list) {
-        ch.close();
+        ch.close(0);
       }
       throw e;
     }
     this.channels = List.copyOf(list);
+    connections.onUnblocked(releaseHeld);
   }
 
   @Override
@@ -104,18 +140,52 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   @Override
   public <T> CompletableFuture<EventEnvelope<T>> publish(EventEnvelope<T> envelope) {
+    // On a thread Bloodbank needs (a misbehaving interceptor, say), waiting for room would wait
+    // for confirms that thread is meant to deliver.
+    CompletableFuture<EventEnvelope<T>> f =
+        publish(envelope, false, BusThreads.onNeededThread() ? 0 : confirmTimeoutNanos);
+    return java.util.Objects.requireNonNull(f);
+  }
+
+  /**
+   * Publishes unless the window is full, without waiting for room.
+   *
+   * @return the future, or null when the window is full and nothing was done
+   */
+  <T> @Nullable CompletableFuture<EventEnvelope<T>> tryPublish(EventEnvelope<T> envelope) {
     if (closed) {
+      return CompletableFuture.failedFuture(
+          PublishException.newClosed(exchange, envelope.eventType()));
+    }
+    if (!window.tryAcquire()) {
+      return null;
+    }
+    return publish(envelope, true, 0);
+  }
+
+  private <T> @Nullable CompletableFuture<EventEnvelope<T>> publish(
+      EventEnvelope<T> envelope, boolean permitted, long waitNanos) {
+    if (closed) {
+      if (permitted) {
+        window.release();
+      }
       return CompletableFuture.failedFuture(
           PublishException.newClosed(exchange, envelope.eventType()));
     }
     byte[] body;
     try {
       EventEnvelope<?> toEncode = interceptor != null ? interceptor.beforeSend(envelope) : envelope;
-      body = bus.codec().encode(toEncode);
+      body = ctx.codec().encode(toEncode);
     } catch (RuntimeException e) {
+      if (permitted) {
+        window.release();
+      }
       return CompletableFuture.failedFuture(e);
     }
     if (body.length > options.maxEventBytes()) {
+      if (permitted) {
+        window.release();
+      }
       return CompletableFuture.failedFuture(
           new EventTooLargeException(envelope.eventType(), body.length, options.maxEventBytes()));
     }
@@ -125,26 +195,35 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     if (interceptor != null) {
       result = result.whenComplete((e, t) -> interceptor.afterSend(envelope, t));
     }
-    submit(send);
+    if (permitted) {
+      start(send);
+    } else {
+      submit(send, waitNanos);
+    }
     return result;
   }
 
-  /** Sends a prepared message (retry and dead-letter copies of the subscribers). */
+  /**
+   * Sends a prepared message (retry and dead-letter copies of the subscribers). Never waits: the
+   * copies of a subscriber are bounded by its prefetch, and a delivery thread must not stall.
+   */
   CompletableFuture<Void> sendRaw(
       String exchange, String routingKey, AMQP.BasicProperties props, byte[] body) {
     Send send = new Send(exchange, routingKey, props, body, true);
     if (closed) {
+      send.finish();
       send.confirmed.completeExceptionally(PublishException.newClosed(exchange, routingKey));
       return send.confirmed;
     }
-    submit(send);
+    submit(send, 0);
     return send.confirmed;
   }
 
-  private void submit(Send send) {
+  /** Waits up to {@code waitNanos} for room in the window, then sends. */
+  private void submit(Send send, long waitNanos) {
     boolean permitted;
     try {
-      permitted = window.acquire(confirmTimeoutNanos);
+      permitted = window.acquire(waitNanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       send.finish();
@@ -158,23 +237,39 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
         complete(
             send,
             PublishException.newTimedOut(
-                send.exchange, send.routingKey, 0, options.confirmTimeout().toMillis()));
+                send.exchange,
+                send.routingKey,
+                0,
+                TimeUnit.NANOSECONDS.toMillis(Math.max(waitNanos, confirmTimeoutNanos))));
       }
       return;
     }
+    start(send);
+  }
+
+  /** Sends with a permit of the window held. */
+  private void start(Send send) {
     active.add(send);
     attempt(send);
   }
 
+  /** One attempt: written now, held while the broker blocks, or retried when it fails. */
   private void attempt(Send send) {
     if (closed) {
       fail(send, PublishException.newClosed(send.exchange, send.routingKey));
       return;
     }
     send.attempts++;
+    long deadline = System.nanoTime() + confirmTimeoutNanos;
     ConfirmChannel ch = channels.get(Math.floorMod(next.getAndIncrement(), channels.size()));
+    write(ch, send, deadline);
+  }
+
+  private void write(ConfirmChannel ch, Send send, long deadline) {
     try {
-      ch.send(send, System.nanoTime() + confirmTimeoutNanos);
+      if (!ch.send(send, deadline)) {
+        hold(send, deadline);
+      }
     } catch (IOException | RuntimeException e) {
       retryOrFail(
           send,
@@ -182,8 +277,45 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
   }
 
+  /** Keeps a send unwritten while the broker blocks; it times out like one awaiting a confirm. */
+  private void hold(Send send, long deadline) {
+    send.deadlineNanos = deadline;
+    held.add(send);
+    if (closed) {
+      releaseHeld();
+    } else if (!connections.isBlocked()) {
+      // Unblocked between the check and the add: nobody else would release it before its deadline.
+      threads.io(releaseHeld, () -> {});
+    }
+  }
+
+  /** On an I/O thread when the broker unblocks (or on close): writes or fails the held sends. */
+  private void releaseHeld() {
+    Send s;
+    while ((s = held.peek()) != null) {
+      if (!closed && connections.isBlocked()) {
+        return;
+      }
+      if (!held.remove(s)) {
+        continue; // timed out meanwhile
+      }
+      if (closed) {
+        fail(s, PublishException.newClosed(s.exchange, s.routingKey));
+      } else {
+        ConfirmChannel ch = channels.get(Math.floorMod(next.getAndIncrement(), channels.size()));
+        write(ch, s, s.deadlineNanos);
+      }
+    }
+  }
+
   private void retryOrFail(Send send, PublishException failure) {
-    if (closed || send.attempts >= options.maxAttempts()) {
+    if (closed) {
+      fail(
+          send,
+          PublishException.newClosedUnconfirmed(send.exchange, send.routingKey, send.attempts));
+      return;
+    }
+    if (send.attempts >= options.maxAttempts()) {
       fail(send, failure);
       return;
     }
@@ -194,7 +326,13 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
         send.attempts,
         failure.kind(),
         TimeUnit.NANOSECONDS.toMillis(delay));
-    bus.scheduler().schedule(() -> attempt(send), delay, TimeUnit.NANOSECONDS);
+    Runnable closedNow =
+        () -> fail(send, PublishException.newClosed(send.exchange, send.routingKey));
+    try {
+      threads.later(() -> attempt(send), delay, closedNow);
+    } catch (RejectedExecutionException e) {
+      closedNow.run(); // the bus is closing
+    }
   }
 
   private long backoffNanos(int failedAttempts) {
@@ -214,18 +352,22 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   }
 
   private void complete(Send send, @Nullable Throwable failure) {
-    bus.callbacks()
-        .execute(
-            () -> {
-              if (failure == null) {
-                send.confirmed.complete(null);
-              } else {
-                send.confirmed.completeExceptionally(failure);
-              }
-            });
+    Runnable task =
+        () -> {
+          if (failure == null) {
+            send.confirmed.complete(null);
+          } else {
+            send.confirmed.completeExceptionally(failure);
+          }
+        };
+    try {
+      completions.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run(); // closing: the future completes all the same
+    }
   }
 
-  // ---- outcomes, on the connection thread --------------------------------------------------
+  // ---- outcomes, on the connection's thread or the timer -----------------------------------
 
   @Override
   public void acked(Send send) {
@@ -247,13 +389,17 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
     if (!confirmed.isEmpty()) {
       // One task per confirm rather than per event: a hand-off can wake a thread each time.
-      bus.callbacks()
-          .execute(
-              () -> {
-                for (Send s : confirmed) {
-                  s.confirmed.complete(null);
-                }
-              });
+      Runnable task =
+          () -> {
+            for (Send s : confirmed) {
+              s.confirmed.complete(null);
+            }
+          };
+      try {
+        completions.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run();
+      }
     }
   }
 
@@ -277,10 +423,23 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
             send.exchange, send.routingKey, send.attempts, options.confirmTimeout().toMillis()));
   }
 
+  @Override
+  public void stuckWrite(long nanos) {
+    connections.releaseStuckWrite(Duration.ofNanos(nanos));
+  }
+
+  /** On the timer: overdue confirms, expired held sends, stuck writes. Never blocks. */
   void sweep() {
     long now = System.nanoTime();
     for (ConfirmChannel ch : channels) {
-      ch.sweep(now);
+      ch.sweep(now, confirmTimeoutNanos);
+    }
+    if (!held.isEmpty()) {
+      for (Send s : held) {
+        if (now - s.deadlineNanos >= 0 && held.remove(s)) {
+          timedOut(s);
+        }
+      }
     }
   }
 
@@ -292,13 +451,27 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   @Override
   public <T> EventEnvelope<T> publishAndWait(EventEnvelope<T> envelope) {
+    BusThreads.checkMayWait("publishAndWait");
+    return await(publish(envelope), options, exchange, envelope.eventType());
+  }
+
+  /**
+   * Waits for a publish future, at most {@link PublisherOptions#maxPublishTime()} plus a margin: it
+   * always completes before that.
+   */
+  static <T> T await(
+      CompletableFuture<T> future, PublisherOptions options, String exchange, String eventType) {
+    long bound = options.maxPublishTime().toNanos() + WAIT_SLACK_NANOS;
     try {
-      return publish(envelope).get();
+      return future.get(bound, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BloodbankException("interrupted while waiting for the broker's confirm", e);
     } catch (ExecutionException e) {
       throw unwrap(e.getCause());
+    } catch (TimeoutException e) {
+      throw PublishException.newTimedOut(
+          exchange, eventType, options.maxAttempts(), TimeUnit.NANOSECONDS.toMillis(bound));
     }
   }
 
@@ -315,22 +488,60 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   @Override
   public void close() {
+    close(System.nanoTime() + confirmTimeoutNanos + TimeUnit.SECONDS.toNanos(5));
+  }
+
+  /**
+   * Stops accepting events, fails the held ones, waits until the deadline (at most a confirm
+   * timeout) for confirms in flight, then closes the channels and fails what is left. Idempotent.
+   */
+  void close(long deadlineNanos) {
     if (closed) {
       return;
     }
     closed = true;
+    connections.removeListener(releaseHeld);
+    releaseHeld();
+    long now = System.nanoTime();
     try {
-      window.awaitDrained(confirmTimeoutNanos);
+      window.awaitDrained(Math.min(confirmTimeoutNanos, Math.max(0, deadlineNanos - now)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (ConfirmChannel ch : channels) {
-      ch.close();
-    }
+    closeChannels(deadlineNanos);
     for (Send s : active) {
       fail(s, PublishException.newClosed(s.exchange, s.routingKey));
     }
-    bus.forget(this);
+    onClosed.run();
+  }
+
+  /** Closes the channels on an I/O thread; past the deadline, fails what they awaited. */
+  private void closeChannels(long deadlineNanos) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Runnable closeAll =
+        () -> {
+          try {
+            for (ConfirmChannel ch : channels) {
+              ch.close(Math.max(0, deadlineNanos - System.nanoTime()));
+            }
+          } finally {
+            done.complete(null);
+          }
+        };
+    threads.io(closeAll, closeAll);
+    try {
+      done.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      LOG.debug("publisher channels did not close in time; failing what they awaited");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!done.isDone()) {
+      for (ConfirmChannel ch : channels) {
+        ch.failOutstanding(
+            new BloodbankException("the publisher's channels did not close in time"));
+      }
+    }
   }
 
   boolean isClosed() {

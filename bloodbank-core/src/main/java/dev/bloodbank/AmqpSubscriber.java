@@ -21,16 +21,28 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link Subscriber} on its own channel of the bus's consuming connection. */
+/**
+ * {@link Subscriber} on its own channel of the bus's consuming connection.
+ *
+ * <p>Handlers run on the channel's dispatch thread (concurrency 1) or on the subscriber's own
+ * workers ({@code bloodbank-<queue>-N}). Retry and dead-letter copies are sent without waiting: the
+ * delivery is settled once the copy is confirmed, on a Bloodbank I/O thread, so a broker that
+ * blocks publishing never stalls a delivery thread. Grouped acknowledgements due later are sent
+ * from an I/O thread too; the bus's timer only hands them over.
+ */
 final class AmqpSubscriber<T> implements Subscriber {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpSubscriber.class);
   private static final int MAX_ERROR_MESSAGE = 1000;
 
-  private final Bloodbank bus;
+  private final BusContext ctx;
+  private final BusThreads threads;
+  private final Supplier<AmqpPublisher> systemPublisher;
+  private final java.util.function.Consumer<Subscriber> forget;
   private final SubscriberOptions options;
   private final Class<T> payloadType;
   private final DeliveryHandler<T> handler;
@@ -55,24 +67,30 @@ final class AmqpSubscriber<T> implements Subscriber {
   private volatile @Nullable String consumerTag;
   private volatile boolean cancelledByBroker;
   private volatile boolean closing;
+  private volatile @Nullable Thread inlineHandler;
   private volatile @Nullable String lastError;
   private volatile @Nullable Instant lastErrorAt;
 
   AmqpSubscriber(
-      Bloodbank bus,
+      BusContext ctx,
       Connection connection,
       SubscriberOptions options,
       Class<T> payloadType,
-      DeliveryHandler<T> handler)
+      DeliveryHandler<T> handler,
+      Supplier<AmqpPublisher> systemPublisher,
+      java.util.function.Consumer<Subscriber> forget)
       throws IOException {
-    this.bus = bus;
+    this.ctx = ctx;
+    this.threads = ctx.threads();
+    this.systemPublisher = systemPublisher;
+    this.forget = forget;
     this.options = options;
     this.payloadType = payloadType;
     this.handler = handler;
     this.queue =
         options.temporary()
-            ? bus.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
-            : options.queueNameFor(bus.options().serviceName());
+            ? ctx.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
+            : options.queueNameFor(ctx.options().serviceName());
     this.dlq = queue + ".dlq";
     this.channel = connection.createChannel();
     if (channel == null) {
@@ -101,7 +119,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   }
 
   private void declareTopology() throws IOException {
-    String exchange = bus.options().exchange();
+    String exchange = ctx.options().exchange();
     if (options.temporary()) {
       // Exclusive and auto-deleted: gone with its connection or its consumer, nothing left behind.
       channel.queueDeclare(queue, false, true, true, null);
@@ -196,7 +214,12 @@ final class AmqpSubscriber<T> implements Subscriber {
         if (closing) {
           settle(envelope.getDeliveryTag(), false, true);
         } else {
-          process(envelope, props, body);
+          inlineHandler = Thread.currentThread();
+          try {
+            process(envelope, props, body);
+          } finally {
+            inlineHandler = null;
+          }
         }
         return;
       }
@@ -249,7 +272,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private void processDelivery(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
     long tag = delivery.getDeliveryTag();
     Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
-    int failures = intHeader(headers.get(FailureHeaders.ATTEMPTS));
+    int failures = priorFailures(headers.get(FailureHeaders.ATTEMPTS));
     String contentType = props.getContentType();
     // The exact prefix first: lower-casing allocates, and nearly every event has it.
     if (contentType != null
@@ -268,8 +291,8 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
     EventEnvelope<T> event;
     try {
-      EventEnvelope<JsonNode> raw = bus.codec().decode(body);
-      List<String> violations = bus.inboundViolations(raw);
+      EventEnvelope<JsonNode> raw = ctx.codec().decode(body);
+      List<String> violations = ctx.checks().inboundViolations(raw);
       if (!violations.isEmpty()) {
         deadLetter(
             delivery,
@@ -277,12 +300,12 @@ final class AmqpSubscriber<T> implements Subscriber {
             body,
             failures,
             FailureHeaders.REASON_INVALID,
-            bus.inboundViolationClass(),
+            EventChecks.inboundViolationClass(),
             "event '" + raw.eventType() + "' breaks its schema: " + String.join("; ", violations),
             violations);
         return;
       }
-      event = bus.codec().convertPayload(raw, payloadType);
+      event = ctx.codec().convertPayload(raw, payloadType);
     } catch (MalformedEventException e) {
       deadLetter(
           delivery,
@@ -348,7 +371,9 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
     boolean schedule = false;
     synchronized (ackLock) {
-      ackUpTo = tag;
+      // A handler of a delivery from before a recovery can finish after newer ones: never move
+      // back, or the newer handled deliveries would wait for an acknowledgement that never comes.
+      ackUpTo = Math.max(ackUpTo, tag);
       acksWaiting++;
       if (acksWaiting >= ackBatch) {
         sendWaitingAcks();
@@ -359,13 +384,12 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
     if (schedule) {
       try {
-        bus.scheduler()
-            .schedule(
-                this::flushAcksLater,
-                SubscriberOptions.ACK_BATCH_DELAY.toNanos(),
-                TimeUnit.NANOSECONDS);
+        threads.later(
+            this::flushAcksLater,
+            SubscriberOptions.ACK_BATCH_DELAY.toNanos(),
+            this::flushAcksLater);
       } catch (RejectedExecutionException e) {
-        flushAcks(); // the bus is closing
+        flushAcksLater(); // the bus is closing
       }
     }
   }
@@ -501,21 +525,36 @@ final class AmqpSubscriber<T> implements Subscriber {
       settle(delivery.getDeliveryTag(), false, false);
       return;
     }
-    AMQP.BasicProperties copy = props.builder().headers(headers).deliveryMode(2).build();
+    // A producer's expiration would let a dead letter vanish unseen, and its user id makes the
+    // broker close the channel that forwards every subscriber's copies: RabbitMQ's own
+    // dead-lettering drops the first, and the second is refused unless it is ours.
+    if (props.getExpiration() != null) {
+      headers.put(FailureHeaders.ORIGINAL_EXPIRATION, props.getExpiration());
+    }
+    if (props.getUserId() != null) {
+      headers.put(FailureHeaders.ORIGINAL_USER_ID, props.getUserId());
+    }
+    AMQP.BasicProperties copy =
+        props.builder().headers(headers).deliveryMode(2).expiration(null).userId(null).build();
     long tag = delivery.getDeliveryTag();
     // Until this delivery is settled, no acknowledgement may cover it.
     moving.incrementAndGet();
     flushAcks();
-    bus.systemPublisher()
-        .sendRaw("", targetQueue, copy, body)
-        .whenComplete(
-            (v, t) -> {
-              try {
-                settleMoved(t, tag, toDlq, targetQueue, props);
-              } finally {
-                moving.decrementAndGet();
-              }
-            });
+    java.util.concurrent.CompletableFuture<Void> sent;
+    try {
+      sent = systemPublisher.get().sendRaw("", targetQueue, copy, body);
+    } catch (RuntimeException e) {
+      moving.decrementAndGet();
+      throw e;
+    }
+    sent.whenComplete(
+        (v, t) -> {
+          try {
+            settleMoved(t, tag, toDlq, targetQueue, props);
+          } finally {
+            moving.decrementAndGet();
+          }
+        });
   }
 
   private void settleMoved(
@@ -561,18 +600,23 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
   }
 
+  /** The failed attempts a delivery's header claims, trusted only within 0 to maxAttempts - 1. */
+  private int priorFailures(@Nullable Object value) {
+    return Math.max(0, Math.min(intHeader(value), options.maxAttempts() - 1));
+  }
+
   private static int intHeader(@Nullable Object value) {
+    long n = 0;
     if (value instanceof Number) {
-      return ((Number) value).intValue();
-    }
-    if (value != null) {
+      n = ((Number) value).longValue();
+    } else if (value != null) {
       try {
-        return Integer.parseInt(value.toString());
+        n = Long.parseLong(value.toString().trim());
       } catch (NumberFormatException e) {
         return 0;
       }
     }
-    return 0;
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, n));
   }
 
   private static String describe(Throwable t) {
@@ -588,10 +632,22 @@ final class AmqpSubscriber<T> implements Subscriber {
 
   @Override
   public void close() {
+    close(System.nanoTime() + options.shutdownTimeout().toNanos());
+  }
+
+  /**
+   * Stops consuming, lets running handlers finish until its shutdown timeout or the deadline,
+   * whichever is first, then closes the channel; what was not acknowledged is redelivered by the
+   * broker. Idempotent.
+   */
+  void close(long busDeadlineNanos) {
     if (closing) {
       return;
     }
     closing = true;
+    long start = System.nanoTime();
+    long own = start + options.shutdownTimeout().toNanos();
+    long deadline = own - busDeadlineNanos < 0 ? own : busDeadlineNanos;
     String tag = consumerTag;
     if (tag != null && channel.isOpen()) {
       try {
@@ -601,12 +657,11 @@ final class AmqpSubscriber<T> implements Subscriber {
       }
     }
     workers.shutdown();
-    long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
     try {
-      workers.awaitTermination(options.shutdownTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      workers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       flushAcks();
       // Forwarded copies settle asynchronously once confirmed.
-      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      while (inFlight.get() > 0 && deadline - System.nanoTime() > 0) {
         Thread.sleep(10);
       }
     } catch (InterruptedException e) {
@@ -618,9 +673,13 @@ final class AmqpSubscriber<T> implements Subscriber {
           queue,
           inFlight.get());
       workers.shutdownNow();
+      Thread inline = inlineHandler;
+      if (inline != null) {
+        inline.interrupt();
+      }
     }
     closeQuietly();
-    bus.forget(this);
+    forget.accept(this);
   }
 
   private void closeQuietly() {

@@ -1,14 +1,6 @@
 package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.rabbitmq.client.Address;
-import com.rabbitmq.client.BlockedListener;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.PossibleAuthenticationFailureException;
-import com.rabbitmq.client.Recoverable;
-import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
@@ -16,30 +8,23 @@ import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.embedded.EmbeddedBroker;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
-import dev.bloodbank.validation.SchemaValidationException;
-import dev.bloodbank.validation.ValidationMode;
-import dev.bloodbank.validation.Violation;
+import dev.bloodbank.wal.DurablePublisher;
 import java.io.IOException;
-import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,196 +40,91 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>It owns two AMQP connections with automatic recovery (one for publishing, one for consuming,
- * so that flow control on publishes never stalls deliveries) and declares the durable topic
- * exchange. Closing it closes every publisher and subscriber it made. Thread-safe.
+ * so that flow control on publishes never stalls deliveries), declares the durable topic exchange,
+ * and owns the threads its publishers and subscribers run on (see "Threads" in the {@linkplain
+ * dev.bloodbank package documentation}). Closing it closes every publisher and subscriber it made,
+ * within {@link BloodbankOptions#shutdownTimeout()}. Thread-safe.
  *
  * <p>With {@link Transport#embedded()} in the options the same publishers and subscribers run on an
  * in-process {@link EmbeddedBroker} instead, for tests and demos.
  */
 public final class Bloodbank implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Bloodbank.class);
+  private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final BloodbankOptions options;
-  private final EventCodec codec;
   private final EventRegistry registry;
   private final EventValidator validator;
   private final @Nullable CorrelationTracker tracker;
-  private final boolean ownsTracker;
   private final @Nullable CorrelationRecorder recorder;
-  private final ConnectionFactory factory;
-  private final @Nullable EmbeddedBroker embedded;
-  private final boolean ownsEmbedded;
-  private volatile @Nullable Connection publishing;
-  private volatile @Nullable String blockedReason;
-  private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
-  private final Set<WalPublisher> durablePublishers = ConcurrentHashMap.newKeySet();
-  private volatile long lastConnectWarning;
-  private volatile @Nullable Connection consuming;
-  private final ScheduledExecutorService scheduler;
-  private final ExecutorService callbacks;
+  private final BusThreads threads;
+  private final BusConnections connections;
+  private final BusContext ctx;
+  private final boolean embedded;
+  // What the bus owns beyond its children, released last-in first-out by close() and by a
+  // constructor that fails half-way.
+  private final Deque<Consumer<Long>> teardown = new ArrayDeque<>();
   private final Set<AmqpPublisher> publishers = ConcurrentHashMap.newKeySet();
-  private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+  private final Set<WalPublisher> durablePublishers = ConcurrentHashMap.newKeySet();
+  private final Set<AmqpSubscriber<?>> subscribers = ConcurrentHashMap.newKeySet();
   private final Object lock = new Object();
+  private int creating; // guarded by lock: children being made right now
   private volatile @Nullable AmqpPublisher defaultPublisher;
   private volatile @Nullable AmqpPublisher systemPublisher;
   private volatile boolean closed;
 
   private Bloodbank(BloodbankOptions options) {
     this.options = options;
-    this.codec = EventCodec.create(options.decodeLimits());
+    EventCodec codec = EventCodec.create(options.decodeLimits());
     this.registry = EventRegistry.fromClasspath();
     this.validator = EventValidator.create(registry, codec.objectMapper());
-    RedisTrackerOptions redis = options.correlation();
-    CorrelationTracker given = options.correlationTracker();
-    this.ownsTracker = given == null && redis != null;
-    this.tracker = given != null ? given : redis != null ? CorrelationTracker.redis(redis) : null;
-    this.recorder =
-        tracker == null
-            ? null
-            : new CorrelationRecorder(
-                tracker,
-                redis != null
-                    ? redis.maxPendingRecordings()
-                    : RedisTrackerOptions.DEFAULT_MAX_PENDING_RECORDINGS);
-    this.factory = connectionFactory(options);
-    Transport transport = options.transport();
-    this.ownsEmbedded = transport.isEmbedded() && transport.broker().isEmpty();
-    this.embedded =
-        transport.isEmbedded() ? transport.broker().orElseGet(EmbeddedBroker::create) : null;
-    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("scheduler"));
-    s.setRemoveOnCancelPolicy(true);
-    this.scheduler = s;
-    this.callbacks = Executors.newFixedThreadPool(2, daemon("callbacks"));
-    Connection c = null;
     try {
-      c = connect("publish");
-      declareExchange(c);
-    } catch (ConnectionException e) {
-      if (!options.lazyConnect() || embedded != null) {
-        shutDownAfterFailedStart();
-        throw e;
-      }
-      LOG.warn("{}; connecting in the background (lazy connect)", e.getMessage());
-      lastConnectWarning = System.nanoTime();
-      c = null;
-    } catch (RuntimeException e) {
-      shutDownAfterFailedStart();
-      throw e;
-    }
-    if (c != null) {
-      connected(c);
-    } else {
-      long every = options.recoveryInterval().toMillis();
-      scheduler.schedule(this::connectInBackground, every, TimeUnit.MILLISECONDS);
-    }
-    scheduler.scheduleWithFixedDelay(this::sweep, 50, 50, TimeUnit.MILLISECONDS);
-  }
-
-  private void shutDownAfterFailedStart() {
-    scheduler.shutdownNow();
-    callbacks.shutdownNow();
-    if (ownsTracker && tracker != null) {
-      tracker.close();
-    }
-    if (ownsEmbedded && embedded != null) {
-      embedded.close();
-    }
-  }
-
-  /** One attempt of a lazy connect; reschedules itself until connected or closed. */
-  private void connectInBackground() {
-    if (closed || publishing != null) {
-      return;
-    }
-    try {
-      Connection c = connect("publish");
-      try {
-        declareExchange(c);
-      } catch (RuntimeException e) {
-        closeQuietly(c);
-        throw e;
-      }
-      synchronized (lock) {
-        if (closed) {
-          closeQuietly(c);
-          return;
+      this.threads = new BusThreads(options.callbackExecutor());
+      teardown.push(threads::shutdown);
+      Transport transport = options.transport();
+      this.embedded = transport.isEmbedded();
+      EmbeddedBroker broker = null;
+      if (embedded) {
+        broker = transport.broker().orElse(null);
+        if (broker == null) {
+          EmbeddedBroker own = EmbeddedBroker.create();
+          teardown.push(deadline -> own.close());
+          broker = own;
         }
       }
-      LOG.info("connected to {} after a lazy start", options.addresses());
-      connected(c);
-    } catch (RuntimeException e) {
-      long now = System.nanoTime();
-      if (now - lastConnectWarning > TimeUnit.MINUTES.toNanos(1)) {
-        lastConnectWarning = now;
-        LOG.warn("{}; still trying every {}", e.getMessage(), options.recoveryInterval());
+      // Before the Redis client: TLS set-up fails here, and nothing would release that client.
+      this.connections = new BusConnections(options, threads, broker);
+      RedisTrackerOptions redis = options.correlation();
+      CorrelationTracker given = options.correlationTracker();
+      if (given != null) {
+        this.tracker = given;
+      } else if (redis != null) {
+        CorrelationTracker own = CorrelationTracker.redis(redis);
+        teardown.push(deadline -> own.close());
+        this.tracker = own;
       } else {
-        LOG.debug("lazy connect attempt failed: {}", e.getMessage());
+        this.tracker = null;
       }
-      if (!closed) {
-        scheduler.schedule(
-            this::connectInBackground,
-            options.recoveryInterval().toMillis(),
-            TimeUnit.MILLISECONDS);
-      }
-    }
-  }
-
-  /** Makes a new publishing connection current and tells whoever waits for one. */
-  private void connected(Connection c) {
-    c.addBlockedListener(
-        new BlockedListener() {
-          @Override
-          public void handleBlocked(String reason) {
-            blockedReason = reason;
-            LOG.warn(
-                "the broker blocked publishing on {}: {}",
-                options.addresses(),
-                LogSafe.escape(reason));
-          }
-
-          @Override
-          public void handleUnblocked() {
-            blockedReason = null;
-            LOG.info("the broker unblocked publishing on {}", options.addresses());
-          }
-        });
-    if (c instanceof Recoverable) {
-      ((Recoverable) c)
-          .addRecoveryListener(
-              new RecoveryListener() {
-                @Override
-                public void handleRecovery(Recoverable recoverable) {
-                  // A new socket starts unblocked; the broker says again if it still blocks.
-                  blockedReason = null;
-                  fireConnected();
-                }
-
-                @Override
-                public void handleRecoveryStarted(Recoverable recoverable) {}
-              });
-    }
-    publishing = c;
-    fireConnected();
-  }
-
-  private void fireConnected() {
-    for (Runnable r : connectedListeners) {
-      try {
-        callbacks.execute(r);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        return; // closing
-      }
-    }
-  }
-
-  /**
-   * Runs the listener (on a callback thread) each time the publishing connection comes up: after a
-   * lazy connect and after each recovery; also once now if it is up already.
-   */
-  void onConnected(Runnable listener) {
-    connectedListeners.add(listener);
-    if (isConnected()) {
-      callbacks.execute(listener);
+      this.recorder =
+          tracker == null
+              ? null
+              : new CorrelationRecorder(
+                  tracker,
+                  redis != null
+                      ? redis.maxPendingRecordings()
+                      : RedisTrackerOptions.DEFAULT_MAX_PENDING_RECORDINGS);
+      this.ctx =
+          new BusContext(
+              options,
+              threads,
+              connections,
+              new EventChecks(codec, validator, options.validation(), recorder));
+      teardown.push(connections::close);
+      connections.start();
+      threads.every(this::sweep, SWEEP_NANOS);
+    } catch (RuntimeException | Error e) {
+      release(System.nanoTime() + options.shutdownTimeout().toNanos());
+      throw e;
     }
   }
 
@@ -286,7 +166,7 @@ public final class Bloodbank implements AutoCloseable {
    * @return the codec
    */
   public EventCodec codec() {
-    return codec;
+    return ctx.codec();
   }
 
   /**
@@ -329,9 +209,24 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /**
+   * Returns the executor that completes publish futures and runs the bus's other callbacks to
+   * application code: {@link BloodbankOptions#callbackExecutor()} when given, else the bus's own
+   * growing pool. Code built on the bus (command clients, say) completes its own futures here too,
+   * so that nothing an application runs in a continuation can stall a Bloodbank thread.
+   *
+   * @return the executor; it refuses tasks once the bus is closed (unless it is the application's)
+   * @since 0.2.0
+   */
+  public Executor callbackExecutor() {
+    return threads.callbacks();
+  }
+
+  /**
    * Returns the shared publisher with {@link PublisherOptions#defaults()}, creating it once.
    *
    * @return the publisher; closing it is allowed and makes the next call create a new one
+   * @throws ConnectionException before a lazy connect succeeded
+   * @throws BloodbankException once the bus is closed
    */
   public Publisher publisher() {
     AmqpPublisher p = defaultPublisher;
@@ -348,59 +243,102 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /**
-   * Creates a publisher with its own channels and options.
+   * Creates a publisher with its own channels and options; a durable one ({@link
+   * PublisherOptions#durable()}) is a {@link DurablePublisher}.
    *
    * @param publisherOptions the options
    * @return a new publisher; close it when done, or let {@link #close()} do it
+   * @throws ConnectionException before a lazy connect succeeded (not for a durable publisher, which
+   *     logs events until the broker is there)
+   * @throws BloodbankException once the bus is closed
    */
   public Publisher publisher(PublisherOptions publisherOptions) {
     Objects.requireNonNull(publisherOptions, "publisherOptions");
     if (publisherOptions.durable() != null) {
-      ensureOpen();
-      if (embedded != null) {
-        throw new BloodbankException(
-            "durable publishers need RabbitMQ; the embedded transport keeps no messages on disk");
-      }
-      WalPublisher p = new WalPublisher(this, publisherOptions);
-      durablePublishers.add(p);
-      p.start();
-      return p;
+      return durablePublisher(publisherOptions);
     }
     return newPublisher(publisherOptions);
   }
 
   /**
+   * Creates a durable publisher: each event is written to the write-ahead log of {@link
+   * PublisherOptions#durable()} before it is sent, marked done once the broker confirmed it, and
+   * sent again (with its id) whenever the publishing connection comes up while it is still in the
+   * log.
+   *
+   * @param publisherOptions the options, with {@link PublisherOptions.Builder#durable} set
+   * @return the publisher; closing it closes its log
+   * @throws IllegalArgumentException if the options name no log
+   * @throws dev.bloodbank.wal.WalException if the log cannot be opened
+   * @throws BloodbankException on the embedded transport, which keeps nothing on disk, or once the
+   *     bus is closed
+   * @since 0.2.0
+   */
+  public DurablePublisher durablePublisher(PublisherOptions publisherOptions) {
+    Objects.requireNonNull(publisherOptions, "publisherOptions");
+    if (publisherOptions.durable() == null) {
+      throw new IllegalArgumentException(
+          "a durable publisher needs a write-ahead log: set PublisherOptions.builder().durable(...)");
+    }
+    if (embedded) {
+      throw new BloodbankException(
+          "durable publishers need RabbitMQ; the embedded transport keeps no messages on disk");
+    }
+    return create(
+        "durable publisher",
+        () -> new WalPublisher(ctx, publisherOptions, this::newInternalPublisher, this::forget),
+        durablePublishers::add,
+        p -> p.close(System.nanoTime()));
+  }
+
+  /**
    * Returns why the broker blocks this bus's publishing connection (a memory or disk alarm), while
-   * it does. Publishes then wait for their confirm timeout and fail with {@link
-   * PublishException.Kind#TIMED_OUT}.
+   * it does. Publishes are then held without writing to the socket, and fail with {@link
+   * PublishException.Kind#TIMED_OUT} when the alarm lasts longer than their attempts' confirm
+   * timeouts.
    *
    * @return the broker's reason, or empty when publishing is not blocked
    * @since 0.2.0
    */
   public Optional<String> blockedReason() {
-    return Optional.ofNullable(blockedReason);
+    return Optional.ofNullable(connections.blockedReason());
   }
 
   AmqpPublisher newPublisher(PublisherOptions publisherOptions) {
-    ensureOpen();
-    Connection publishing = this.publishing;
-    if (publishing == null) {
-      throw new ConnectionException(
-          "not connected to " + options.addresses() + " yet (lazy connect still trying)", null);
-    }
-    ValidationMode mode =
-        publisherOptions.validation() != null
-            ? publisherOptions.validation()
-            : options.validation();
-    try {
-      AmqpPublisher p =
-          new AmqpPublisher(this, publishing, publisherOptions, new OutboundChecks(mode));
-      publishers.add(p);
-      return p;
-    } catch (IOException | RuntimeException e) {
-      throw new BloodbankException(
-          "cannot open publisher channels on " + options.addresses() + ": " + e.getMessage(), e);
-    }
+    return newAmqpPublisher(publisherOptions, false);
+  }
+
+  /** A publisher for the bus's own sends, whose futures complete on the I/O pool. */
+  AmqpPublisher newInternalPublisher(PublisherOptions publisherOptions) {
+    return newAmqpPublisher(publisherOptions, true);
+  }
+
+  private AmqpPublisher newAmqpPublisher(PublisherOptions publisherOptions, boolean internal) {
+    return create(
+        "publisher",
+        () -> {
+          try {
+            AmqpPublisher[] self = new AmqpPublisher[1];
+            self[0] =
+                new AmqpPublisher(
+                    ctx,
+                    connections.requirePublishing(),
+                    publisherOptions,
+                    ctx.checks().outbound(publisherOptions.validation()),
+                    internal,
+                    () -> publishers.remove(self[0]));
+            return self[0];
+          } catch (IOException | RuntimeException e) {
+            if (e instanceof ConnectionException) {
+              throw (ConnectionException) e;
+            }
+            throw new BloodbankException(
+                "cannot open publisher channels on " + options.addresses() + ": " + e.getMessage(),
+                e);
+          }
+        },
+        publishers::add,
+        p -> p.close(System.nanoTime()));
   }
 
   /**
@@ -415,7 +353,7 @@ public final class Bloodbank implements AutoCloseable {
    * @param <T> the payload type
    * @return the running subscriber
    * @throws BloodbankException naming the queue and the broker's reply if the queues exist with
-   *     other arguments
+   *     other arguments, or once the bus is closed
    */
   public <T> Subscriber subscribe(
       SubscriberOptions subscriberOptions, Class<T> payloadType, EventHandler<T> handler) {
@@ -439,21 +377,30 @@ public final class Bloodbank implements AutoCloseable {
     Objects.requireNonNull(subscriberOptions, "subscriberOptions");
     Objects.requireNonNull(payloadType, "payloadType");
     Objects.requireNonNull(handler, "handler");
-    ensureOpen();
     String queue =
         subscriberOptions.temporary()
             ? "(temporary)"
             : subscriberOptions.queueNameFor(options.serviceName());
-    try {
-      AmqpSubscriber<T> s =
-          new AmqpSubscriber<>(
-              this, consumingConnection(), subscriberOptions, payloadType, handler);
-      subscribers.add(s);
-      return s;
-    } catch (IOException | ShutdownSignalException e) {
-      throw new BloodbankException(
-          "cannot set up subscriber queue '" + queue + "': " + brokerReply(e), e);
-    }
+    return create(
+        "subscriber",
+        () -> {
+          try {
+            return new AmqpSubscriber<>(
+                ctx,
+                connections.consuming(),
+                subscriberOptions,
+                payloadType,
+                handler,
+                this::systemPublisher,
+                this::forget);
+          } catch (IOException | ShutdownSignalException e) {
+            throw new BloodbankException(
+                "cannot set up subscriber queue '" + queue + "': " + BusConnections.brokerReply(e),
+                e);
+          }
+        },
+        subscribers::add,
+        s -> s.close(System.nanoTime()));
   }
 
   /**
@@ -483,47 +430,94 @@ public final class Bloodbank implements AutoCloseable {
    * @return false while recovering or after close
    */
   public boolean isConnected() {
-    Connection c = publishing;
-    return c != null && c.isOpen();
+    return connections.isConnected();
   }
 
   /**
-   * Closes subscribers (gracefully), publishers (waiting for confirms in flight), then the
-   * connections. Idempotent.
+   * Closes everything the bus made, within {@link BloodbankOptions#shutdownTimeout()}: subscribers
+   * first (running handlers finish and are acknowledged, each within its own shutdown timeout),
+   * then publishers (confirms in flight are awaited), then the connections and threads. Past the
+   * deadline connections are aborted, and every future still pending fails with {@link
+   * PublishException.Kind#CLOSED}. Nothing is created afterwards: a {@code publisher()} or {@code
+   * subscribe} racing with close either fails or is closed before close returns. Idempotent; a
+   * second call returns at once.
    */
   @Override
   public void close() {
+    long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
     synchronized (lock) {
       if (closed) {
         return;
       }
       closed = true;
+      // Children being made now see `closed` when they are done and close themselves.
+      long wait;
+      while (creating > 0 && (wait = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, wait);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
     }
-    for (Subscriber s : new ArrayList<>(subscribers)) {
-      s.close();
-    }
+    // Subscribers before publishers: handlers finishing now still publish their side effects.
+    closeAll(new ArrayList<>(subscribers), s -> s.close(deadline), deadline);
+    List<Runnable> closing = new ArrayList<>();
     for (WalPublisher p : new ArrayList<>(durablePublishers)) {
-      p.close();
+      closing.add(() -> p.close(deadline));
     }
     for (AmqpPublisher p : new ArrayList<>(publishers)) {
-      p.close();
+      closing.add(() -> p.close(deadline));
     }
+    closeAll(closing, Runnable::run, deadline);
     AmqpPublisher sys = systemPublisher;
     if (sys != null) {
-      sys.close();
+      sys.close(deadline);
     }
-    closeQuietly(consuming);
-    closeQuietly(publishing);
-    if (ownsEmbedded && embedded != null) {
-      embedded.close();
+    release(deadline);
+  }
+
+  /** Runs the teardown steps, newest first, each within what is left of the deadline. */
+  private void release(long deadline) {
+    while (!teardown.isEmpty()) {
+      Consumer<Long> step = teardown.pop();
+      try {
+        step.accept(deadline);
+      } catch (RuntimeException e) {
+        LOG.warn("closing the bus: {}", e.toString(), e);
+      }
     }
-    if (ownsTracker && tracker != null) {
-      tracker.close();
+  }
+
+  /** Closes children side by side on I/O threads, waiting for all of them until the deadline. */
+  private <C> void closeAll(List<C> children, Consumer<C> close, long deadline) {
+    if (children.isEmpty()) {
+      return;
     }
-    scheduler.shutdownNow();
-    callbacks.shutdown();
+    if (children.size() == 1) {
+      close.accept(children.get(0));
+      return;
+    }
+    List<CompletableFuture<Void>> all = new ArrayList<>(children.size());
+    for (C c : children) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      Runnable task =
+          () -> {
+            try {
+              close.accept(c);
+            } finally {
+              f.complete(null);
+            }
+          };
+      threads.io(task, task);
+      all.add(f);
+    }
     try {
-      callbacks.awaitTermination(5, TimeUnit.SECONDS);
+      CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+          .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      LOG.warn("closing the bus: some publishers or subscribers did not close within the deadline");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -531,12 +525,37 @@ public final class Bloodbank implements AutoCloseable {
 
   // ---- package-private plumbing -----------------------------------------------------------
 
-  ScheduledExecutorService scheduler() {
-    return scheduler;
-  }
-
-  ExecutorService callbacks() {
-    return callbacks;
+  /**
+   * Makes a child unless the bus is closed, and registers it; a child finished after close began is
+   * closed again before this returns, so nothing outlives the bus.
+   */
+  private <C> C create(String what, Supplier<C> make, Consumer<C> register, Consumer<C> undo) {
+    synchronized (lock) {
+      ensureOpen();
+      creating++;
+    }
+    C child = null;
+    boolean orphan = false;
+    try {
+      child = make.get();
+    } finally {
+      synchronized (lock) {
+        creating--;
+        if (child != null) {
+          if (closed) {
+            orphan = true;
+          } else {
+            register.accept(child);
+          }
+        }
+        lock.notifyAll();
+      }
+    }
+    if (orphan) {
+      undo.accept(child);
+      throw new BloodbankException("this Bloodbank was closed while a " + what + " was made");
+    }
+    return child;
   }
 
   /** The publisher subscribers use to move messages to retry and dead-letter queues. */
@@ -546,20 +565,24 @@ public final class Bloodbank implements AutoCloseable {
       synchronized (lock) {
         p = systemPublisher;
         if (p == null) {
-          Connection publishing = this.publishing;
-          if (publishing == null) {
-            throw new ConnectionException(
-                "not connected to " + options.addresses() + " yet (lazy connect still trying)",
-                null);
-          }
+          ensureOpen();
           try {
             p =
                 new AmqpPublisher(
-                    this,
-                    publishing,
-                    PublisherOptions.builder().channels(1).mandatory(true).build(),
-                    null);
+                    ctx,
+                    connections.requirePublishing(),
+                    PublisherOptions.builder()
+                        .channels(1)
+                        .mandatory(true)
+                        .maxInFlight(PublisherOptions.MAX_IN_FLIGHT)
+                        .build(),
+                    null,
+                    true,
+                    () -> {});
           } catch (IOException | RuntimeException e) {
+            if (e instanceof ConnectionException) {
+              throw (ConnectionException) e;
+            }
             throw new BloodbankException(
                 "cannot open the retry publisher channel: " + e.getMessage(), e);
           }
@@ -570,104 +593,22 @@ public final class Bloodbank implements AutoCloseable {
     return p;
   }
 
-  /** Schema violations of a received event; empty when valid or when validation is off. */
-  List<String> inboundViolations(EventEnvelope<JsonNode> event) {
-    if (options.validation() == ValidationMode.SKIP) {
-      return List.of();
-    }
-    List<Violation> found = validator.check(event, ValidationMode.PERMISSIVE);
-    if (found.isEmpty()) {
-      return List.of();
-    }
-    List<String> out = new ArrayList<>(found.size());
-    for (Violation v : found) {
-      out.add(v.envelopePointer() + ": " + v.message());
-    }
-    return out;
-  }
-
-  String inboundViolationClass() {
-    return SchemaValidationException.class.getName();
-  }
-
-  /** What a publisher does around each event: schema validation before sending. */
-  private final class OutboundChecks implements EventInterceptor {
-    private final ValidationMode mode;
-
-    OutboundChecks(ValidationMode mode) {
-      this.mode = mode;
-    }
-
-    @Override
-    public EventEnvelope<?> beforeSend(EventEnvelope<?> envelope) {
-      if (mode == ValidationMode.SKIP) {
-        return envelope;
-      }
-      // Validate the JSON tree and encode that same tree: the payload is serialized once.
-      Object payload = envelope.payload();
-      EventEnvelope<?> tree;
-      if (payload instanceof JsonNode) {
-        tree = envelope;
-      } else {
-        try {
-          tree = envelope.withPayload(codec.objectMapper().<JsonNode>valueToTree(payload));
-        } catch (IllegalArgumentException e) {
-          throw new BloodbankException(
-              "cannot serialize the payload of event '"
-                  + envelope.eventType()
-                  + "' ("
-                  + payload.getClass().getName()
-                  + "): "
-                  + e.getMessage(),
-              e);
-        }
-      }
-      validator.validate(tree, mode);
-      return tree;
-    }
-
-    @Override
-    public void afterSend(EventEnvelope<?> envelope, @Nullable Throwable failure) {
-      CorrelationRecorder r = recorder;
-      if (failure == null && r != null && !envelope.correlationIds().isEmpty()) {
-        Map<String, Object> metadata = new HashMap<>(4);
-        metadata.put("event_type", envelope.eventType());
-        if (envelope.source().app() != null) {
-          metadata.put("source_app", envelope.source().app());
-        }
-        r.record(envelope.eventId(), envelope.correlationIds(), metadata);
-      }
-    }
-  }
-
-  /** The checks a publisher with this validation mode makes before sending. */
-  EventInterceptor outboundChecks(ValidationMode mode) {
-    return new OutboundChecks(mode);
-  }
-
-  void forget(AmqpPublisher p) {
-    publishers.remove(p);
+  void forget(Subscriber s) {
+    subscribers.remove(s);
   }
 
   void forget(WalPublisher p) {
     durablePublishers.remove(p);
   }
 
-  void forget(Subscriber s) {
-    subscribers.remove(s);
-  }
-
+  /** On the timer: confirm deadlines, held sends, stuck writes. Never blocks. */
   private void sweep() {
-    try {
-      for (AmqpPublisher p : publishers) {
-        p.sweep();
-      }
-      AmqpPublisher sys = systemPublisher;
-      if (sys != null) {
-        sys.sweep();
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("confirm timeout sweep failed", e);
+    for (AmqpPublisher p : publishers) {
+      p.sweep();
+    }
+    AmqpPublisher sys = systemPublisher;
+    if (sys != null) {
+      sys.sweep();
     }
   }
 
@@ -677,158 +618,8 @@ public final class Bloodbank implements AutoCloseable {
     }
   }
 
-  private Connection consumingConnection() {
-    Connection c = consuming;
-    if (c == null) {
-      synchronized (lock) {
-        c = consuming;
-        if (c == null) {
-          c = connect("consume");
-          consuming = c;
-        }
-      }
-    }
-    return c;
-  }
-
-  private Connection connect(String role) {
-    EmbeddedBroker broker = embedded;
-    if (broker != null) {
-      try {
-        return broker.newConnection(options.serviceName() + "-" + role);
-      } catch (IllegalStateException e) {
-        throw new ConnectionException("cannot connect to " + broker + ": " + e.getMessage(), e);
-      }
-    }
-    List<Address> addresses = new ArrayList<>();
-    for (BloodbankOptions.Address a : options.addresses()) {
-      addresses.add(new Address(a.host(), a.port()));
-    }
-    String where =
-        "RabbitMQ at "
-            + options.addresses()
-            + " (vhost '"
-            + options.virtualHost()
-            + "', user '"
-            + options.username()
-            + "')";
-    try {
-      Connection c = factory.newConnection(addresses, options.serviceName() + "-" + role);
-      LOG.debug("connected to {} for {}", where, role);
-      return c;
-    } catch (PossibleAuthenticationFailureException e) {
-      throw new ConnectionException(
-          "authentication failed at " + where + ": check the user name and password", e);
-    } catch (IOException | TimeoutException | RuntimeException e) {
-      Throwable root = e;
-      boolean tls = e instanceof SSLException;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-        tls |= root instanceof SSLException;
-      }
-      // A refused certificate ends in a validator exception under the SSLException: say TLS.
-      String why =
-          tls
-              ? "TLS handshake failed: " + root.getMessage()
-              : root.getClass().getSimpleName() + ": " + root.getMessage();
-      throw new ConnectionException("cannot connect to " + where + ": " + why, e);
-    }
-  }
-
-  private void declareExchange(Connection c) {
-    try {
-      Channel ch = c.createChannel();
-      try {
-        ch.exchangeDeclare(options.exchange(), "topic", true);
-      } finally {
-        if (ch.isOpen()) {
-          ch.close();
-        }
-      }
-    } catch (IOException | TimeoutException | ShutdownSignalException e) {
-      closeQuietly(c);
-      throw new BloodbankException(
-          "cannot declare topic exchange '" + options.exchange() + "': " + brokerReply(e), e);
-    }
-  }
-
-  static String brokerReply(Throwable e) {
-    Throwable t = e;
-    while (t != null) {
-      if (t instanceof ShutdownSignalException) {
-        Object reason = ((ShutdownSignalException) t).getReason();
-        if (reason instanceof com.rabbitmq.client.AMQP.Channel.Close) {
-          return ((com.rabbitmq.client.AMQP.Channel.Close) reason).getReplyText();
-        }
-        if (reason instanceof com.rabbitmq.client.AMQP.Connection.Close) {
-          return ((com.rabbitmq.client.AMQP.Connection.Close) reason).getReplyText();
-        }
-      }
-      t = t.getCause();
-    }
-    return String.valueOf(e.getMessage());
-  }
-
-  private static void closeQuietly(@Nullable Connection c) {
-    if (c == null) {
-      return;
-    }
-    try {
-      if (c.isOpen()) {
-        c.close(5000);
-      } else {
-        c.abort(1000);
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("closing connection: {}", e.toString());
-    }
-  }
-
-  private static ConnectionFactory connectionFactory(BloodbankOptions o) {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setUsername(o.username());
-    f.setPassword(o.password());
-    f.setVirtualHost(o.virtualHost());
-    f.setRequestedHeartbeat(requestedHeartbeatSeconds(o.heartbeat()));
-    f.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
-    f.setHandshakeTimeout((int) Math.min(Integer.MAX_VALUE, o.connectionTimeout().toMillis()));
-    f.setShutdownTimeout(5000);
-    f.setAutomaticRecoveryEnabled(true);
-    f.setTopologyRecoveryEnabled(true);
-    f.setNetworkRecoveryInterval(o.recoveryInterval().toMillis());
-    if (o.tls()) {
-      try {
-        SSLContext ctx = o.sslContext() != null ? o.sslContext() : SSLContext.getDefault();
-        f.useSslProtocol(ctx);
-      } catch (NoSuchAlgorithmException e) {
-        throw new ConnectionException("no TLS implementation available in this JVM", e);
-      }
-      if (o.hostnameVerification()) {
-        f.enableHostnameVerification();
-      }
-    }
-    return f;
-  }
-
-  /**
-   * The heartbeat to ask the broker for so that a silent peer is detected within two of the
-   * configured heartbeats: amqp-client reads with a timeout of a quarter interval and gives up
-   * after nine timeouts in a row, 2.25 intervals.
-   */
-  static int requestedHeartbeatSeconds(java.time.Duration heartbeat) {
-    long s = heartbeat.getSeconds();
-    if (s == 0) {
-      return 0;
-    }
-    return (int) Math.max(1, s * 8 / 9);
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, "bloodbank-" + name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+  /** The connections, for the durable publisher and tests. */
+  BusConnections connections() {
+    return connections;
   }
 }

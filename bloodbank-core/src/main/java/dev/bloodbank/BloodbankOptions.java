@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -51,6 +52,12 @@ public final class BloodbankOptions {
   /** Default pause between automatic recovery attempts: 2 s. */
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(2);
 
+  /**
+   * Default bound on {@link Bloodbank#close()}: 30 s, after which whatever still runs is released
+   * by force.
+   */
+  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
   private final List<Address> addresses;
   private final String virtualHost;
   private final String username;
@@ -64,6 +71,8 @@ public final class BloodbankOptions {
   private final Duration connectionTimeout;
   private final Duration recoveryInterval;
   private final boolean lazyConnect;
+  private final Duration shutdownTimeout;
+  private final @Nullable Executor callbackExecutor;
   private final DecodeLimits decodeLimits;
   private final ValidationMode validation;
   private final @Nullable RedisTrackerOptions correlation;
@@ -87,6 +96,8 @@ public final class BloodbankOptions {
     this.connectionTimeout = b.connectionTimeout;
     this.recoveryInterval = b.recoveryInterval;
     this.lazyConnect = b.lazyConnect;
+    this.shutdownTimeout = b.shutdownTimeout;
+    this.callbackExecutor = b.callbackExecutor;
     this.decodeLimits = b.decodeLimits;
     this.validation = b.validation;
     this.correlation = b.correlation;
@@ -234,6 +245,8 @@ public final class BloodbankOptions {
     b.connectionTimeout = connectionTimeout;
     b.recoveryInterval = recoveryInterval;
     b.lazyConnect = lazyConnect;
+    b.shutdownTimeout = shutdownTimeout;
+    b.callbackExecutor = callbackExecutor;
     b.decodeLimits = decodeLimits;
     b.validation = validation;
     b.correlation = correlation;
@@ -362,6 +375,27 @@ public final class BloodbankOptions {
   }
 
   /**
+   * Returns how long {@link Bloodbank#close()} may take in all.
+   *
+   * @return the bound
+   * @since 0.2.0
+   */
+  public Duration shutdownTimeout() {
+    return shutdownTimeout;
+  }
+
+  /**
+   * Returns the executor the application gave for completing publish futures and other callbacks,
+   * when it gave one.
+   *
+   * @return the executor, or null for the bus's own
+   * @since 0.2.0
+   */
+  public @Nullable Executor callbackExecutor() {
+    return callbackExecutor;
+  }
+
+  /**
    * Returns the limits applied when decoding received events.
    *
    * @return the limits
@@ -430,6 +464,8 @@ public final class BloodbankOptions {
         + heartbeat
         + ", lazyConnect="
         + lazyConnect
+        + ", shutdownTimeout="
+        + shutdownTimeout
         + ", validation="
         + validation
         + ", correlation="
@@ -471,6 +507,8 @@ public final class BloodbankOptions {
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private boolean lazyConnect;
+    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+    private @Nullable Executor callbackExecutor;
     private DecodeLimits decodeLimits = DecodeLimits.defaults();
     private ValidationMode validation = ValidationMode.STRICT;
     private @Nullable RedisTrackerOptions correlation;
@@ -728,6 +766,40 @@ public final class BloodbankOptions {
      */
     public Builder lazyConnect(boolean lazy) {
       this.lazyConnect = lazy;
+      return this;
+    }
+
+    /**
+     * Sets how long {@link Bloodbank#close()} may take in all. Subscribers, publishers and
+     * connections are closed side by side within this one deadline: subscribers let running
+     * handlers finish (each at most its own {@link SubscriberOptions#shutdownTimeout()}),
+     * publishers wait for the confirms in flight; past the deadline, connections are aborted and
+     * whatever is still pending fails with {@link PublishException.Kind#CLOSED}. Default: 30 s.
+     *
+     * @param timeout positive
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder shutdownTimeout(Duration timeout) {
+      this.shutdownTimeout = Config.positive("shutdownTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Runs the completions of publish futures, command results and the bus's other callbacks to
+     * application code on this executor, e.g. one that makes a virtual thread per task. The bus
+     * never shuts it down. It must run each task eventually and may run them on any thread;
+     * continuations that block are fine as long as it has threads to spare. Default: the bus's own
+     * pool ({@code bloodbank-callbacks-N}), which grows a thread for each task that finds every
+     * other thread busy, so a continuation that waits for another publish never stalls the
+     * completions it waits for.
+     *
+     * @param executor the executor
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder callbackExecutor(Executor executor) {
+      this.callbackExecutor = Objects.requireNonNull(executor, "executor");
       return this;
     }
 

@@ -16,16 +16,25 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A channel in confirm mode and the sends it awaits confirms for.
  *
- * <p>Whoever removes a send from {@code outstanding} (ack, nack, sweep, shutdown) owns its outcome,
- * so each attempt is reported exactly once. On shutdown every outstanding send is failed at once:
- * automatic recovery restarts sequence numbers, so confirms for them would never come.
+ * <p>Whoever removes a send from {@code outstanding} (ack, nack, sweep, shutdown, a failed write)
+ * owns its outcome, so each attempt is reported exactly once. On shutdown every outstanding send is
+ * failed at once: automatic recovery restarts sequence numbers, so confirms for them would never
+ * come.
+ *
+ * <p>No write starts while the broker blocks the connection ({@link #send} answers false and the
+ * caller holds the send), and the start of each write is recorded so that {@link #sweep} can report
+ * a write stuck in the socket. Once closed it never opens a channel again.
  */
 final class ConfirmChannel {
-  /** Receives the outcome of each attempt. Called on the connection's thread; must not block. */
+  /** Receives the outcome of each attempt. Called on the connection's or the timer's thread. */
   interface Outcomes {
     void acked(Send send);
 
@@ -41,6 +50,9 @@ final class ConfirmChannel {
     void lost(Send send, Throwable cause);
 
     void timedOut(Send send);
+
+    /** A write has been in the socket for this long: the broker does not read it. */
+    void stuckWrite(long nanos);
   }
 
   /**
@@ -97,12 +109,26 @@ final class ConfirmChannel {
 
   private final Connection connection;
   private final Outcomes outcomes;
-  private volatile Generation current;
+  private final BooleanSupplier blocked;
+  // Guards the generation and keeps a sequence number and its write together.
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile @Nullable Generation current;
+  private volatile boolean closed;
+  // When the write in progress started (System.nanoTime, never 0), or 0 when none is.
+  private volatile long writeStarted;
 
-  ConfirmChannel(Connection connection, Outcomes outcomes) throws IOException {
+  /**
+   * Creates the channel; opens it at once unless the connection is blocked, else on the first send
+   * after the broker unblocks.
+   */
+  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier blocked)
+      throws IOException {
     this.connection = connection;
     this.outcomes = outcomes;
-    this.current = open();
+    this.blocked = blocked;
+    if (!blocked.getAsBoolean()) {
+      this.current = open();
+    }
   }
 
   private Generation open() throws IOException {
@@ -110,7 +136,12 @@ final class ConfirmChannel {
     if (ch == null) {
       throw new IOException("the broker has no free channel (channel_max reached)");
     }
-    ch.confirmSelect();
+    try {
+      ch.confirmSelect();
+    } catch (IOException | RuntimeException e) {
+      abortQuietly(ch);
+      throw e;
+    }
     Generation g = new Generation(ch);
     ch.addConfirmListener(g);
     ch.addReturnListener(g);
@@ -119,48 +150,77 @@ final class ConfirmChannel {
   }
 
   /**
-   * Sends one attempt.
+   * Sends one attempt, unless the broker blocks the connection.
    *
+   * @return true when sent (its outcome follows through {@link Outcomes}), false when nothing was
+   *     written because the broker blocks publishing
    * @throws IOException or {@link AlreadyClosedException} when nothing was sent
    */
-  synchronized void send(Send s, long deadlineNanos) throws IOException {
-    Generation g = current;
-    if (!g.channel.isOpen()) {
-      // Recovery brings back channels only with their connection; one closed by a channel
-      // error while the connection is up stays closed unless it is replaced.
-      if (!connection.isOpen()) {
-        throw new AlreadyClosedException(
-            new ShutdownSignalException(true, false, null, connection));
-      }
-      // Whatever the dead channel still awaited will never be confirmed.
-      failAll(g.outstanding, new ShutdownSignalException(false, false, null, g.channel));
-      g = open();
-      current = g;
-    }
-    long seq = g.channel.getNextPublishSeqNo();
-    if (seq <= 0 || g.outstanding.containsKey(seq)) {
-      // A recovering channel is swapped in before confirm mode is turned back on: no confirm
-      // would ever come for this publish, so refuse it and let the caller retry.
-      throw new IOException("channel is recovering and not in confirm mode yet");
-    }
-    s.deadlineNanos = deadlineNanos;
-    s.returned = null;
-    g.outstanding.put(seq, s);
+  boolean send(Send s, long deadlineNanos) throws IOException {
+    lock.lock();
     try {
-      g.channel.basicPublish(s.exchange, s.routingKey, s.mandatory, s.props, s.body);
-    } catch (IOException | RuntimeException e) {
-      g.outstanding.remove(seq, s);
-      throw e;
+      if (closed) {
+        throw new AlreadyClosedException(new ShutdownSignalException(false, true, null, this));
+      }
+      if (blocked.getAsBoolean()) {
+        return false;
+      }
+      Generation g = current;
+      if (g == null || !g.channel.isOpen()) {
+        // Recovery brings back channels only with their connection; one closed by a channel
+        // error while the connection is up stays closed unless it is replaced.
+        if (!connection.isOpen()) {
+          throw new AlreadyClosedException(
+              new ShutdownSignalException(true, false, null, connection));
+        }
+        if (g != null) {
+          // Whatever the dead channel still awaited will never be confirmed.
+          failAll(g.outstanding, new ShutdownSignalException(false, false, null, g.channel));
+        }
+        g = open();
+        current = g;
+      }
+      long seq = g.channel.getNextPublishSeqNo();
+      if (seq <= 0 || g.outstanding.containsKey(seq)) {
+        // A recovering channel is swapped in before confirm mode is turned back on: no confirm
+        // would ever come for this publish, so refuse it and let the caller retry.
+        throw new IOException("channel is recovering and not in confirm mode yet");
+      }
+      s.deadlineNanos = deadlineNanos;
+      s.returned = null;
+      g.outstanding.put(seq, s);
+      writeStarted = System.nanoTime() | 1;
+      try {
+        g.channel.basicPublish(s.exchange, s.routingKey, s.mandatory, s.props, s.body);
+      } catch (IOException | RuntimeException e) {
+        if (g.outstanding.remove(seq, s)) {
+          throw e;
+        }
+        // The channel's shutdown reported this send as lost already: one outcome per attempt.
+      } finally {
+        writeStarted = 0;
+      }
+      return true;
+    } finally {
+      lock.unlock();
     }
   }
 
   /**
-   * Fails the sends whose confirm is overdue. Deadlines grow with sequence numbers, so the scan
-   * stops at the first send still in time; one a few microseconds out of order waits for the next
-   * sweep.
+   * Fails the sends whose confirm is overdue, and reports a write stuck for longer than {@code
+   * stuckAfterNanos}. Deadlines grow with sequence numbers, so the scan stops at the first send
+   * still in time; one a few microseconds out of order waits for the next sweep. Never blocks.
    */
-  void sweep(long nowNanos) {
-    ConcurrentNavigableMap<Long, Send> outstanding = current.outstanding;
+  void sweep(long nowNanos, long stuckAfterNanos) {
+    long started = writeStarted;
+    if (started != 0 && nowNanos - started > stuckAfterNanos) {
+      outcomes.stuckWrite(nowNanos - started);
+    }
+    Generation g = current;
+    if (g == null) {
+      return;
+    }
+    ConcurrentNavigableMap<Long, Send> outstanding = g.outstanding;
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       Send s = e.getValue();
       if (nowNanos - s.deadlineNanos < 0) {
@@ -173,7 +233,8 @@ final class ConfirmChannel {
   }
 
   int outstandingCount() {
-    return current.outstanding.size();
+    Generation g = current;
+    return g == null ? 0 : g.outstanding.size();
   }
 
   private void settle(
@@ -219,15 +280,57 @@ final class ConfirmChannel {
     }
   }
 
-  synchronized void close() {
-    Generation g = current;
+  /**
+   * Closes the channel for good and fails whatever still awaits a confirm. Waits at most {@code
+   * lockWaitNanos} for a write in progress to finish; the channel close itself waits for the
+   * broker's reply, so callers that need a bound run this on an I/O thread.
+   */
+  void close(long lockWaitNanos) {
+    closed = true;
+    boolean locked = false;
     try {
-      if (g.channel.isOpen()) {
-        g.channel.close();
-      }
-    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
-      // closing anyway; the shutdown listener fails what is left
+      locked = lock.tryLock(Math.max(0, lockWaitNanos), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
+    try {
+      Generation g = current;
+      if (g == null) {
+        return;
+      }
+      try {
+        if (g.channel.isOpen()) {
+          g.channel.close();
+        }
+      } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+        // closing anyway; the shutdown listener fails what is left
+      }
+      failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
+    } finally {
+      if (locked) {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** Fails whatever still awaits a confirm, without touching the channel (close gave up). */
+  void failOutstanding(Throwable cause) {
+    closed = true;
+    Generation g = current;
+    if (g != null) {
+      failAll(g.outstanding, cause);
+    }
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  private static void abortQuietly(Channel ch) {
+    try {
+      ch.abort();
+    } catch (IOException | RuntimeException e) {
+      // gone already
+    }
   }
 }

@@ -16,7 +16,11 @@ public final class FailureHeaders {
   /** Message of the last exception, control characters escaped, at most 1,000 characters. */
   public static final String ERROR_MESSAGE = "x-bloodbank-error-message";
 
-  /** How many attempts failed so far (an integer). */
+  /**
+   * How many attempts failed so far (an integer). A received value is trusted only between 0 and
+   * one less than the subscriber's {@link SubscriberOptions#maxAttempts()}: every message gets at
+   * least one attempt and never more than the configured number.
+   */
   public static final String ATTEMPTS = "x-bloodbank-attempts";
 
   /** The exchange the event was first published to. */
@@ -33,6 +37,23 @@ public final class FailureHeaders {
 
   /** When the last attempt failed, ISO-8601 UTC. */
   public static final String LAST_FAILURE = "x-bloodbank-last-failure";
+
+  /**
+   * The {@code expiration} property the message arrived with. Retry and dead-letter copies carry
+   * none, as RabbitMQ's own dead-lettering does, so that a dead letter never expires unseen.
+   *
+   * @since 0.2.0
+   */
+  public static final String ORIGINAL_EXPIRATION = "x-bloodbank-original-expiration";
+
+  /**
+   * The {@code user_id} property the message arrived with. Copies carry none: the broker refuses a
+   * user id other than the publishing connection's own, which would close the channel that forwards
+   * every subscriber's copies.
+   *
+   * @since 0.2.0
+   */
+  public static final String ORIGINAL_USER_ID = "x-bloodbank-original-user-id";
 
   /** Schema violations, as a list of {@code "<pointer>: <message>"} strings. */
   public static final String VIOLATIONS = "x-bloodbank-violations";

@@ -100,6 +100,19 @@ public final class PublishException extends BloodbankException {
         null);
   }
 
+  static PublishException newClosedUnconfirmed(String exchange, String routingKey, int attempts) {
+    return new PublishException(
+        Kind.CLOSED,
+        exchange,
+        routingKey,
+        attempts,
+        String.format(
+            "publisher closed before the broker confirmed the event published to exchange '%s'"
+                + " with routing key '%s' (%d attempt%s); it may still arrive",
+            exchange, routingKey, attempts, attempts == 1 ? "" : "s"),
+        null);
+  }
+
   /**
    * Returns why the publish failed.
    *

@@ -17,6 +17,10 @@ final class PublishWindow {
     return permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS);
   }
 
+  boolean tryAcquire() {
+    return permits.tryAcquire();
+  }
+
   void release() {
     permits.release();
   }

@@ -31,6 +31,9 @@ public final class PublisherOptions {
   /** Default number of events sent but not yet confirmed, across all channels: 1,000. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
 
+  /** Largest window {@link Builder#maxInFlight(int)} accepts. */
+  static final int MAX_IN_FLIGHT = 100_000;
+
   /** Default number of channels the publisher spreads its sends over: 2. */
   public static final int DEFAULT_CHANNELS = 2;
 
@@ -180,6 +183,21 @@ public final class PublisherOptions {
   }
 
   /**
+   * Returns the longest a publish future can take to complete with these options: a wait for room
+   * in the window, then every attempt's confirm timeout and the longest backoff between attempts.
+   * Every publish future completes within this time (plus scheduling delays), so it is a safe bound
+   * for waiting on one.
+   *
+   * @return confirmTimeout × (maxAttempts + 1) + backoffCap × (maxAttempts − 1)
+   * @since 0.2.0
+   */
+  public Duration maxPublishTime() {
+    return confirmTimeout
+        .multipliedBy(maxAttempts + 1L)
+        .plus(backoffCap.multipliedBy(maxAttempts - 1L));
+  }
+
+  /**
    * Returns the write-ahead log of a durable publisher.
    *
    * @return the log's options, or null for a publisher without one
@@ -293,7 +311,7 @@ public final class PublisherOptions {
      * @return this builder
      */
     public Builder maxInFlight(int window) {
-      this.maxInFlight = Config.inRange("maxInFlight", window, 1, 100_000);
+      this.maxInFlight = Config.inRange("maxInFlight", window, 1, MAX_IN_FLIGHT);
       return this;
     }
 
@@ -342,11 +360,13 @@ public final class PublisherOptions {
      *
      * <p>Its futures complete with the envelope once the broker confirmed the event; exceptionally
      * with a {@link dev.bloodbank.wal.WalException} if the event could not be logged (then it is
-     * not sent); with {@link UnroutableEventException}, {@link EventTooLargeException} or a
-     * validation failure (then it is not kept); or with a {@link PublishException} when it is not
-     * confirmed within the confirm timeout (then it stays in the log and is sent again later, so it
-     * may still arrive). Order is kept while connected, not across an outage. Consumers should drop
-     * duplicates by event id. Default: off.
+     * not sent); with {@link EventTooLargeException} or a validation failure (then it is not kept);
+     * with {@link UnroutableEventException} (then it is kept, and sent again only by {@link
+     * dev.bloodbank.wal.DurablePublisher#replay}); or with a {@link PublishException} when it is
+     * not confirmed within the confirm timeout (then it stays in the log and is sent again later,
+     * so it may still arrive). Order is kept while connected, not across an outage. Consumers
+     * should drop duplicates by event id. {@link Bloodbank#durablePublisher} returns such a
+     * publisher with its log. Default: off.
      *
      * @param wal the log; one publisher per file (the file is locked)
      * @return this builder
@@ -354,6 +374,12 @@ public final class PublisherOptions {
      */
     public Builder durable(WalOptions wal) {
       this.durable = Objects.requireNonNull(wal, "wal");
+      return this;
+    }
+
+    /** Makes the publisher not durable again (for the durable publisher's inner one). */
+    Builder notDurable() {
+      this.durable = null;
       return this;
     }
 

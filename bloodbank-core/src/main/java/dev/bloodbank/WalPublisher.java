@@ -2,9 +2,12 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.wal.DurablePublisher;
 import dev.bloodbank.wal.WalOptions;
 import dev.bloodbank.wal.WalRecord;
 import dev.bloodbank.wal.WriteAheadLog;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -20,30 +23,42 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The durable publisher ({@link PublisherOptions.Builder#durable(WalOptions)}): logs each event to
- * a {@link WriteAheadLog} before sending it through an {@link AmqpPublisher}, marks it done on the
- * broker's confirm, and sends whatever the log still holds each time the publishing connection
- * comes up (after a lazy connect, after every recovery, and when it opens a log a crashed process
- * left events in).
+ * The durable publisher ({@link Bloodbank#durablePublisher(PublisherOptions)}): logs each event to
+ * a {@link WriteAheadLog} before sending it through an internal {@link AmqpPublisher}, marks it
+ * done on the broker's confirm, and sends whatever the log still holds each time the publishing
+ * connection comes up or the broker unblocks (and every recovery interval while some wait).
  *
- * <p>One thread sends, so events logged while connected go out in order. Events that wait for the
- * broker are held on disk, not in memory: the heap holds at most {@code 2 * maxInFlight} events
- * waiting for the send thread plus one small entry per event whose caller still waits (at most a
- * confirm timeout's worth). Thread-safe.
+ * <p>Threads: the caller encodes and appends; once the record is on disk one send thread ({@code
+ * bloodbank-wal-send-N}) hands it to the broker, so events logged while connected go out in order.
+ * That thread never waits for the broker: when the inner publisher's window is full or the bus is
+ * not connected, the event simply stays in the log for the next drain. Outcomes arrive on the bus's
+ * I/O pool (marking records done writes to the file); callers' futures complete on the callback
+ * executor. The timer only expires callers' deadlines. The heap holds at most {@code 2 *
+ * maxInFlight} events waiting for the send thread plus one small entry per event whose caller still
+ * waits (at most a confirm timeout's worth). Thread-safe.
  */
-final class WalPublisher implements Publisher {
+final class WalPublisher implements DurablePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(WalPublisher.class);
-  private static final long TICK_MILLIS = 100;
+  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final AtomicInteger THREADS = new AtomicInteger();
 
-  private final Bloodbank bus;
+  private final BusContext ctx;
+  private final BusThreads threads;
   private final PublisherOptions options;
   private final PublisherOptions sendOptions;
+  private final Function<PublisherOptions, AmqpPublisher> newPublisher;
+  private final Consumer<WalPublisher> forget;
   private final WriteAheadLog wal;
   private final EventInterceptor checks;
   private final String exchange;
@@ -53,10 +68,14 @@ final class WalPublisher implements Publisher {
   private final ExecutorService sender;
   private final Semaphore buffered;
   private final Map<Long, Waiting> callers = new ConcurrentHashMap<>();
-  private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+  // Events on their way to the broker, by sequence number; putting one here claims the send.
+  private final Map<Long, CompletableFuture<Boolean>> sending = new ConcurrentHashMap<>();
+  // Returned as unroutable: kept, but sent again only by replay().
+  private final Set<Long> parked = ConcurrentHashMap.newKeySet();
   private final Set<Long> undecodable = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean drainQueued = new AtomicBoolean();
   private final Object delegateLock = new Object();
+  private final Runnable drainListener = this::requestDrain;
   private volatile @Nullable AmqpPublisher delegate;
   private volatile @Nullable ScheduledFuture<?> ticker;
   private volatile long lastDrain;
@@ -78,57 +97,71 @@ final class WalPublisher implements Publisher {
     }
   }
 
-  WalPublisher(Bloodbank bus, PublisherOptions options) {
-    this.bus = bus;
+  /**
+   * Opens the log and starts the send thread.
+   *
+   * @param newPublisher makes the inner publisher, once connected
+   * @param forget called once when closed
+   * @throws dev.bloodbank.wal.WalException if the log cannot be opened
+   */
+  WalPublisher(
+      BusContext ctx,
+      PublisherOptions options,
+      Function<PublisherOptions, AmqpPublisher> newPublisher,
+      Consumer<WalPublisher> forget) {
+    this.ctx = ctx;
+    this.threads = ctx.threads();
     this.options = options;
+    this.newPublisher = newPublisher;
+    this.forget = forget;
     WalOptions walOptions = Objects.requireNonNull(options.durable(), "durable");
-    ValidationMode mode =
-        options.validation() != null ? options.validation() : bus.options().validation();
-    this.checks = bus.outboundChecks(mode);
+    this.checks = ctx.checks().outbound(options.validation());
     // Checked before logging; the inner publisher need not check again.
-    this.sendOptions =
-        PublisherOptions.builder()
-            .confirmTimeout(options.confirmTimeout())
-            .maxAttempts(options.maxAttempts())
-            .backoff(options.backoffBase(), options.backoffCap())
-            .maxEventBytes(options.maxEventBytes())
-            .maxInFlight(options.maxInFlight())
-            .channels(options.channels())
-            .mandatory(options.mandatory())
-            .validation(ValidationMode.SKIP)
-            .build();
-    this.exchange = bus.options().exchange();
-    this.localSource = Source.local(bus.options().serviceName());
+    this.sendOptions = options.mutate().notDurable().validation(ValidationMode.SKIP).build();
+    this.exchange = ctx.options().exchange();
+    this.localSource = Source.local(ctx.options().serviceName());
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
-    this.drainEveryNanos = bus.options().recoveryInterval().toNanos();
+    this.drainEveryNanos = ctx.options().recoveryInterval().toNanos();
     this.buffered = new Semaphore(2 * options.maxInFlight());
     this.wal = WriteAheadLog.open(walOptions);
-    this.sender =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "bloodbank-wal-send");
-              t.setDaemon(true);
-              return t;
-            });
-  }
-
-  void start() {
-    int pending = wal.pendingCount();
-    if (pending > 0) {
-      LOG.info(
-          "{} holds {} event(s) not confirmed by the broker; they are sent once connected",
-          wal.path(),
-          pending);
+    try {
+      int n = THREADS.incrementAndGet();
+      this.sender =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "bloodbank-wal-send-" + n);
+                t.setDaemon(true);
+                return t;
+              });
+      int pending = wal.pendingCount();
+      if (pending > 0) {
+        LOG.info(
+            "{} holds {} event(s) not confirmed by the broker; they are sent once connected",
+            wal.path(),
+            pending);
+      }
+      ticker = threads.every(this::tick, TICK_NANOS);
+      ctx.connections().onConnected(drainListener);
+      ctx.connections().onUnblocked(drainListener);
+    } catch (RuntimeException e) {
+      wal.close();
+      throw e;
     }
-    ticker =
-        bus.scheduler()
-            .scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-    bus.onConnected(this::requestDrain);
   }
 
   @Override
   public PublisherOptions options() {
     return options;
+  }
+
+  @Override
+  public WriteAheadLog wal() {
+    return wal;
+  }
+
+  @Override
+  public int pendingCount() {
+    return wal.pendingCount();
   }
 
   @Override
@@ -153,7 +186,7 @@ final class WalPublisher implements Publisher {
     byte[] body;
     try {
       checked = checks.beforeSend(envelope);
-      body = bus.codec().encode(checked);
+      body = ctx.codec().encode(checked);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -162,7 +195,8 @@ final class WalPublisher implements Publisher {
           new EventTooLargeException(envelope.eventType(), body.length, options.maxEventBytes()));
     }
     try {
-      if (!buffered.tryAcquire(confirmTimeoutNanos, TimeUnit.NANOSECONDS)) {
+      long wait = BusThreads.onNeededThread() ? 0 : confirmTimeoutNanos;
+      if (!buffered.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
         return CompletableFuture.failedFuture(
             PublishException.newTimedOut(
                 exchange, envelope.eventType(), 0, options.confirmTimeout().toMillis()));
@@ -181,24 +215,24 @@ final class WalPublisher implements Publisher {
       buffered.release();
       return CompletableFuture.failedFuture(e);
     }
+    // Runs on the appending thread or the log's flush thread: only a hand-off.
     logged.whenComplete(
         (seq, failure) -> {
           if (failure != null) {
             buffered.release();
-            result.completeExceptionally(unwrap(failure));
+            threads.fail(result, unwrap(failure));
             return;
           }
           Waiting w = new Waiting(result, envelope, envelope.eventType(), deadline);
-          inFlight.add(seq);
           callers.put(seq, w);
           try {
             sender.execute(() -> sendFresh(seq, checked, w));
           } catch (RejectedExecutionException e) {
+            // Closing: the event stays in the log for the next publisher.
             buffered.release();
-            inFlight.remove(seq);
-            callers.remove(seq);
-            result.completeExceptionally(
-                PublishException.newClosed(exchange, envelope.eventType()));
+            if (callers.remove(seq, w)) {
+              threads.fail(result, PublishException.newClosed(exchange, envelope.eventType()));
+            }
           }
         });
     return (CompletableFuture<EventEnvelope<T>>) (CompletableFuture<?>) result;
@@ -206,37 +240,54 @@ final class WalPublisher implements Publisher {
 
   @Override
   public <T> EventEnvelope<T> publishAndWait(EventEnvelope<T> envelope) {
-    try {
-      return publish(envelope).get();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof BloodbankException) {
-        throw (BloodbankException) cause;
-      }
-      throw new BloodbankException("publish failed: " + cause, cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BloodbankException("interrupted while waiting for the broker's confirm", e);
-    }
+    BusThreads.checkMayWait("publishAndWait");
+    return AmqpPublisher.await(publish(envelope), options, exchange, envelope.eventType());
   }
 
-  /** On the send thread: hands a just-logged event to the broker, if connected. */
+  /** On the send thread: hands a just-logged event to the broker, if it can take it now. */
   private void sendFresh(long seq, EventEnvelope<?> event, Waiting w) {
     try {
-      AmqpPublisher d = closed || !bus.isConnected() ? null : delegate();
-      if (d == null) {
-        inFlight.remove(seq); // stays in the log for the next drain
-        return;
+      if (closed || !ctx.connections().isConnected()) {
+        return; // stays in the log for the next drain
       }
-      w.handedToBroker = true;
-      d.publish(event).whenComplete((e, t) -> outcome(seq, t));
+      if (send(seq, event) != null) {
+        w.handedToBroker = true;
+      }
     } catch (RuntimeException e) {
-      w.handedToBroker = false;
-      inFlight.remove(seq);
       LOG.debug("event {} waits in {}: {}", seq, wal.path(), e.toString());
     } finally {
       buffered.release();
     }
+  }
+
+  /**
+   * Claims a logged event and hands it to the broker without waiting; its outcome follows in {@link
+   * #outcome}.
+   *
+   * @return the outcome (true once confirmed), the one already under way, or null when the inner
+   *     publisher has no room now (the event stays in the log)
+   */
+  private @Nullable CompletableFuture<Boolean> send(long seq, EventEnvelope<?> event) {
+    CompletableFuture<Boolean> mine = new CompletableFuture<>();
+    CompletableFuture<Boolean> under = sending.putIfAbsent(seq, mine);
+    if (under != null) {
+      return under;
+    }
+    AmqpPublisher d;
+    CompletableFuture<? extends EventEnvelope<?>> f;
+    try {
+      d = delegate();
+      f = d == null ? null : d.tryPublish(event);
+    } catch (RuntimeException e) {
+      sending.remove(seq, mine);
+      throw e;
+    }
+    if (f == null) {
+      sending.remove(seq, mine);
+      return null;
+    }
+    f.whenComplete((e, t) -> outcome(seq, mine, t));
+    return mine;
   }
 
   private @Nullable AmqpPublisher delegate() {
@@ -250,26 +301,38 @@ final class WalPublisher implements Publisher {
         if (closed) {
           return null;
         }
-        d = bus.newPublisher(sendOptions);
+        d = newPublisher.apply(sendOptions);
         delegate = d;
       }
       return d;
     }
   }
 
-  /** The broker's answer for a logged event, first send or replay. */
-  private void outcome(long seq, @Nullable Throwable failure) {
+  /** The broker's answer for a logged event, first send or drain; on an I/O thread. */
+  private void outcome(long seq, CompletableFuture<Boolean> mine, @Nullable Throwable failure) {
     Waiting w = callers.remove(seq);
     if (failure == null) {
       wal.markDone(seq);
-      inFlight.remove(seq);
+      parked.remove(seq);
+      sending.remove(seq, mine);
+      mine.complete(true);
       if (w != null) {
-        w.future.complete(w.envelope);
+        threads.complete(w.future, w.envelope);
       }
       return;
     }
     Throwable cause = unwrap(failure);
-    if (isPermanent(cause)) {
+    if (cause instanceof UnroutableEventException) {
+      // No queue was bound for it; sending it again at every drain would not change that.
+      if (parked.add(seq)) {
+        LOG.warn(
+            "event {} in {} was returned as unroutable; it stays in the log and is sent again by"
+                + " replay(): {}",
+            seq,
+            wal.path(),
+            LogSafe.escape(String.valueOf(cause.getMessage())));
+      }
+    } else if (isPermanent(cause)) {
       // Sending it again would fail the same way; keeping it would block nothing but fill the log.
       wal.markDone(seq);
       LOG.warn(
@@ -278,18 +341,19 @@ final class WalPublisher implements Publisher {
           wal.path(),
           LogSafe.escape(String.valueOf(cause.getMessage())));
     }
-    inFlight.remove(seq);
+    sending.remove(seq, mine);
+    mine.complete(false);
     if (w != null) {
-      w.future.completeExceptionally(cause);
+      threads.fail(w.future, cause);
     }
   }
 
   private static boolean isPermanent(Throwable t) {
-    return t instanceof UnroutableEventException
-        || t instanceof EventTooLargeException
+    return t instanceof EventTooLargeException
         || (t instanceof BloodbankException
             && !(t instanceof PublishException)
-            && !(t instanceof ConnectionException));
+            && !(t instanceof ConnectionException)
+            && !(t instanceof UnroutableEventException));
   }
 
   private static Throwable unwrap(Throwable t) {
@@ -302,33 +366,33 @@ final class WalPublisher implements Publisher {
     return t;
   }
 
-  /** Every 100 ms: fail callers that waited a confirm timeout unsent; drain when due. */
+  /**
+   * On the timer, every 100 ms: fails callers that waited a confirm timeout unsent; asks for a
+   * drain when one is due. Never blocks: the log's counts are read by the drain itself.
+   */
   private void tick() {
-    try {
-      long now = System.nanoTime();
-      for (Map.Entry<Long, Waiting> e : callers.entrySet()) {
-        Waiting w = e.getValue();
-        if (!w.handedToBroker && now - w.deadline > 0 && callers.remove(e.getKey(), w)) {
-          w.future.completeExceptionally(
-              PublishException.newConnectionLost(
-                  exchange,
-                  w.eventType,
-                  0,
-                  new ConnectionException(
-                      "not connected to the broker within the confirm timeout; the event stays in "
-                          + wal.path()
-                          + " and is sent once connected",
-                      null)));
-        }
+    long now = System.nanoTime();
+    for (Map.Entry<Long, Waiting> e : callers.entrySet()) {
+      Waiting w = e.getValue();
+      if (!w.handedToBroker && now - w.deadline > 0 && callers.remove(e.getKey(), w)) {
+        threads.fail(
+            w.future,
+            PublishException.newConnectionLost(
+                exchange,
+                w.eventType,
+                0,
+                new ConnectionException(
+                    "not connected to the broker within the confirm timeout; the event stays in "
+                        + wal.path()
+                        + " and is sent once connected",
+                    null)));
       }
-      if (!closed
-          && bus.isConnected()
-          && now - lastDrain > drainEveryNanos
-          && wal.pendingCount() > inFlight.size()) {
-        requestDrain();
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("durable publisher tick failed: {}", e.toString());
+    }
+    if (!closed
+        && ctx.connections().isConnected()
+        && !ctx.connections().isBlocked()
+        && now - lastDrain > drainEveryNanos) {
+      requestDrain();
     }
   }
 
@@ -343,71 +407,147 @@ final class WalPublisher implements Publisher {
     }
   }
 
-  /** On the send thread: sends every logged event that is not confirmed and not on its way. */
+  /**
+   * On the send thread: sends every logged event that is neither confirmed, on its way, parked nor
+   * undecodable, until the inner publisher has no room (the rest waits for the next drain).
+   */
   private void drain() {
     drainQueued.set(false);
     lastDrain = System.nanoTime();
-    if (closed || !bus.isConnected()) {
+    if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
       return;
     }
+    int waiting;
     List<WalRecord> pending;
-    AmqpPublisher d;
     try {
+      waiting = wal.pendingCount() - sending.size() - parked.size() - undecodable.size();
+      if (waiting <= 0) {
+        return;
+      }
       pending = wal.pending();
-      d = delegate();
     } catch (RuntimeException e) {
       LOG.debug("drain of {} postponed: {}", wal.path(), e.toString());
       return;
     }
-    if (d == null) {
-      return;
-    }
     int sent = 0;
     for (WalRecord r : pending) {
-      if (closed || !bus.isConnected()) {
+      if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
         break;
       }
       long seq = r.seq();
-      if (undecodable.contains(seq) || !inFlight.add(seq)) {
+      if (undecodable.contains(seq) || parked.contains(seq) || sending.containsKey(seq)) {
         continue;
       }
-      EventEnvelope<JsonNode> event;
+      EventEnvelope<JsonNode> event = decode(r);
+      if (event == null) {
+        continue;
+      }
+      CompletableFuture<Boolean> f;
       try {
-        event = bus.codec().decode(r.event());
+        f = send(seq, event);
       } catch (RuntimeException e) {
-        inFlight.remove(seq);
-        undecodable.add(seq);
+        LOG.debug("drain of {} postponed: {}", wal.path(), e.toString());
+        break;
+      }
+      if (f == null) {
+        break; // no room: the next drain goes on
+      }
+      Waiting w = callers.get(seq);
+      if (w != null) {
+        w.handedToBroker = true;
+      }
+      sent++;
+    }
+    if (sent > 0) {
+      LOG.info("sent {} event(s) from {} again", sent, wal.path());
+    }
+  }
+
+  private @Nullable EventEnvelope<JsonNode> decode(WalRecord r) {
+    try {
+      return ctx.codec().decode(r.event());
+    } catch (RuntimeException e) {
+      if (undecodable.add(r.seq())) {
         LOG.error(
             "event {} ({}) in {} cannot be decoded and is not sent: {}",
             r.eventId(),
             LogSafe.escape(r.eventType()),
             wal.path(),
             LogSafe.escape(String.valueOf(e.getMessage())));
-        continue;
       }
-      Waiting w = callers.get(seq);
-      if (w != null) {
-        w.handedToBroker = true;
-      }
-      d.publish(event).whenComplete((e, t) -> outcome(seq, t));
-      sent++;
-    }
-    if (sent > 0) {
-      LOG.info("sent {} event(s) from {} again after a connection came up", sent, wal.path());
+      return null;
     }
   }
 
-  /**
-   * Returns how many logged events the broker has not confirmed yet.
-   *
-   * @return the count
-   */
-  int pendingCount() {
-    return wal.pendingCount();
+  @Override
+  public int replay(Duration timeout, BiConsumer<Integer, Integer> progress) {
+    Objects.requireNonNull(timeout, "timeout");
+    Objects.requireNonNull(progress, "progress");
+    BusThreads.checkMayWait("replay");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (closed) {
+      throw new BloodbankException("this durable publisher is closed");
+    }
+    parked.clear();
+    List<CompletableFuture<Boolean>> outcomes = new ArrayList<>();
+    for (WalRecord r : wal.pending()) {
+      EventEnvelope<JsonNode> event = decode(r);
+      if (event == null) {
+        continue;
+      }
+      CompletableFuture<Boolean> f = null;
+      // Unlike a drain, a replay waits for room: its caller asked to wait.
+      while (f == null && !closed && System.nanoTime() < deadline) {
+        f = send(r.seq(), event);
+        if (f == null) {
+          sleepBriefly();
+        }
+      }
+      if (f == null) {
+        break;
+      }
+      outcomes.add(f);
+    }
+    AtomicInteger done = new AtomicInteger();
+    int total = outcomes.size();
+    for (CompletableFuture<Boolean> f : outcomes) {
+      f.whenComplete(
+          (ok, t) -> threads.callback(() -> progress.accept(done.incrementAndGet(), total)));
+    }
+    int confirmed = 0;
+    for (CompletableFuture<Boolean> f : outcomes) {
+      try {
+        if (f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          confirmed++;
+        }
+      } catch (TimeoutException | ExecutionException e) {
+        // not confirmed in time: it stays in the log
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return confirmed;
+  }
+
+  private static void sleepBriefly() {
+    try {
+      Thread.sleep(5);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
   public void close() {
+    close(System.nanoTime() + 2 * confirmTimeoutNanos);
+  }
+
+  /**
+   * Stops accepting events, lets the send thread finish, waits for confirms until the deadline, and
+   * closes the log; what was not confirmed stays in it. Idempotent.
+   */
+  void close(long deadlineNanos) {
     if (closed) {
       return;
     }
@@ -416,22 +556,24 @@ final class WalPublisher implements Publisher {
     if (t != null) {
       t.cancel(false);
     }
+    ctx.connections().removeListener(drainListener);
     sender.shutdown();
     try {
-      sender.awaitTermination(confirmTimeoutNanos, TimeUnit.NANOSECONDS);
+      sender.awaitTermination(
+          Math.min(confirmTimeoutNanos, Math.max(0, deadlineNanos - System.nanoTime())),
+          TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     sender.shutdownNow();
     AmqpPublisher d = delegate;
     if (d != null) {
-      d.close(); // waits for confirms in flight; the rest stays in the log
+      d.close(deadlineNanos); // waits for confirms in flight; the rest stays in the log
     }
     for (Map.Entry<Long, Waiting> e : callers.entrySet()) {
       if (callers.remove(e.getKey(), e.getValue())) {
-        e.getValue()
-            .future
-            .completeExceptionally(PublishException.newClosed(exchange, e.getValue().eventType));
+        threads.fail(
+            e.getValue().future, PublishException.newClosed(exchange, e.getValue().eventType));
       }
     }
     int left = wal.pendingCount();
@@ -439,7 +581,7 @@ final class WalPublisher implements Publisher {
     if (left > 0) {
       LOG.info("{} keeps {} event(s) for the next durable publisher", wal.path(), left);
     }
-    bus.forget(this);
+    forget.accept(this);
   }
 
   boolean isClosed() {

@@ -163,7 +163,7 @@ class AmqpSemanticsIT {
     try (Connection c = broker.newConnection("errors")) {
       Channel missing = c.createChannel();
       Throwable t = catchThrowable(() -> missing.queueDeclarePassive(broker.queueName("absent")));
-      assertThat(Bloodbank.brokerReply(t)).startsWith("NOT_FOUND - no queue");
+      assertThat(BusConnections.brokerReply(t)).startsWith("NOT_FOUND - no queue");
       assertThat(missing.isOpen()).isFalse();
 
       Channel ack = c.createChannel();
@@ -182,7 +182,7 @@ class AmqpSemanticsIT {
       CompletableFuture<ShutdownSignalException> gone = new CompletableFuture<>();
       publish.addShutdownListener(gone::complete);
       publish.basicPublish("no-such-exchange-" + broker.serviceName(), "k", props().build(), BODY);
-      assertThat(Bloodbank.brokerReply(gone.get(5, TimeUnit.SECONDS)))
+      assertThat(BusConnections.brokerReply(gone.get(5, TimeUnit.SECONDS)))
           .startsWith("NOT_FOUND - no exchange");
     }
   }
@@ -209,12 +209,12 @@ class AmqpSemanticsIT {
         Connection other = broker.newConnection("other")) {
       owner.createChannel().queueDeclare(q, false, true, true, null);
       Throwable t = catchThrowable(() -> other.createChannel().queueDeclarePassive(q));
-      assertThat(Bloodbank.brokerReply(t)).startsWith("RESOURCE_LOCKED");
+      assertThat(BusConnections.brokerReply(t)).startsWith("RESOURCE_LOCKED");
     }
     // gone with its connection
     try (Connection after = broker.newConnection("after")) {
       Throwable t = catchThrowable(() -> after.createChannel().queueDeclarePassive(q));
-      assertThat(Bloodbank.brokerReply(t)).startsWith("NOT_FOUND");
+      assertThat(BusConnections.brokerReply(t)).startsWith("NOT_FOUND");
     }
   }
 

@@ -62,6 +62,11 @@ class PublisherConfirmTest {
       calls.add("timedOut:" + send.messageId());
     }
 
+    @Override
+    public synchronized void stuckWrite(long nanos) {
+      calls.add("stuckWrite");
+    }
+
     synchronized List<String> calls() {
       return List.copyOf(calls);
     }
@@ -151,6 +156,7 @@ class PublisherConfirmTest {
   }
 
   private final RecordingOutcomes outcomes = new RecordingOutcomes();
+  private final AtomicBoolean blocked = new AtomicBoolean();
   private Connection connection;
   private FakeChannel first;
 
@@ -167,7 +173,7 @@ class PublisherConfirmTest {
       rest[i - 1] = channels[i].mock;
     }
     when(connection.createChannel()).thenReturn(channels[0].mock, rest);
-    return new ConfirmChannel(connection, outcomes);
+    return new ConfirmChannel(connection, outcomes, blocked::get);
   }
 
   private static Send send(String messageId) {
@@ -296,7 +302,7 @@ class PublisherConfirmTest {
     cc.send(a, 1_000);
     first.returned("m1");
     assertThat(a.returned).isNotNull();
-    cc.sweep(2_000);
+    cc.sweep(2_000, Long.MAX_VALUE);
     cc.send(a, 5_000);
     assertThat(a.returned).isNull();
     assertThat(a.deadlineNanos).isEqualTo(5_000);
@@ -318,7 +324,7 @@ class PublisherConfirmTest {
     first.notifyShutdown(signal);
     first.ack(3, true);
     first.nack(3, true);
-    cc.sweep(Long.MAX_VALUE / 2);
+    cc.sweep(Long.MAX_VALUE / 2, Long.MAX_VALUE);
     assertThat(outcomes.calls()).containsExactly("acked:m1", "lost:m2", "lost:m3");
     assertThat(cc.outstandingCount()).isZero();
   }
@@ -327,7 +333,7 @@ class PublisherConfirmTest {
   void closeFailsWhatIsOutstanding() throws Exception {
     ConfirmChannel cc = channel(first);
     cc.send(send("m1"), 1_000);
-    cc.close();
+    cc.close(0);
     verify(first.mock).close();
     first.notifyShutdown(first.brokerClose());
     assertThat(outcomes.calls()).containsExactly("lost:m1");
@@ -340,11 +346,11 @@ class PublisherConfirmTest {
     cc.send(send("m2"), 2_000);
     cc.send(send("m3"), 3_000);
 
-    cc.sweep(999);
+    cc.sweep(999, Long.MAX_VALUE);
     assertThat(outcomes.calls()).isEmpty();
-    cc.sweep(2_000);
+    cc.sweep(2_000, Long.MAX_VALUE);
     assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2");
-    cc.sweep(2_500);
+    cc.sweep(2_500, Long.MAX_VALUE);
     assertThat(outcomes.calls()).hasSize(2);
     // a late confirm of a timed-out attempt is ignored; the one still in time is acked
     first.ack(3, true);
@@ -356,9 +362,9 @@ class PublisherConfirmTest {
     ConfirmChannel cc = channel(first);
     cc.send(send("m1"), Long.MAX_VALUE - 10);
     cc.send(send("m2"), Long.MIN_VALUE + 10);
-    cc.sweep(Long.MAX_VALUE);
+    cc.sweep(Long.MAX_VALUE, Long.MAX_VALUE);
     assertThat(outcomes.calls()).containsExactly("timedOut:m1");
-    cc.sweep(Long.MIN_VALUE + 10);
+    cc.sweep(Long.MIN_VALUE + 10, Long.MAX_VALUE);
     assertThat(outcomes.calls()).containsExactly("timedOut:m1", "timedOut:m2");
   }
 
@@ -377,7 +383,7 @@ class PublisherConfirmTest {
     assertThatThrownBy(() -> cc.send(send("m2"), 1_000)).isInstanceOf(AlreadyClosedException.class);
     assertThat(cc.outstandingCount()).isZero();
     // the caller owns those failures: nothing else reports them
-    cc.sweep(10_000);
+    cc.sweep(10_000, Long.MAX_VALUE);
     first.closeAndNotify(first.brokerClose());
     assertThat(outcomes.calls()).isEmpty();
   }
@@ -417,7 +423,7 @@ class PublisherConfirmTest {
   @Test
   void noFreeChannelIsAnIoException() throws IOException {
     when(connection.createChannel()).thenReturn(null);
-    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes))
+    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes, blocked::get))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("channel_max");
   }
@@ -463,11 +469,93 @@ class PublisherConfirmTest {
         // refused without sending: the caller retries it
       }
     }
-    cc.sweep(5_000);
+    cc.sweep(5_000, Long.MAX_VALUE);
     recovering.closeAndNotify(new ShutdownSignalException(true, false, null, connection));
     assertThat(sent).as("sends published untracked").containsAll(recovering.published);
     for (String id : sent) {
       assertThat(outcomes.outcomesFor(id)).as("outcomes of %s", id).isOne();
     }
+  }
+
+  @Test
+  void aClosedChannelIsNeverOpenedAgain() throws Exception {
+    ConfirmChannel cc = channel(first, new FakeChannel(1));
+    cc.close(0);
+    assertThatThrownBy(() -> cc.send(send("late"), 1_000))
+        .isInstanceOf(AlreadyClosedException.class);
+    verify(connection, times(1)).createChannel();
+    assertThat(first.published).isEmpty();
+  }
+
+  @Test
+  void nothingIsWrittenWhileTheBrokerBlocksAndNoChannelOpensUntilItUnblocks() throws IOException {
+    blocked.set(true);
+    ConfirmChannel cc = channel(first);
+    verify(connection, never()).createChannel();
+    assertThat(cc.send(send("held"), 1_000)).as("sent while blocked").isFalse();
+    assertThat(cc.outstandingCount()).isZero();
+
+    blocked.set(false);
+    assertThat(cc.send(send("held"), 1_000)).isTrue();
+    verify(connection, times(1)).createChannel();
+    assertThat(first.published).containsExactly("held");
+  }
+
+  /**
+   * The RabbitMQ client can run a channel's shutdown listeners while a publish on it is failing:
+   * the listener reports the send as lost, so the failing publish must not report it again (two
+   * retries of one send would follow).
+   */
+  @Test
+  void aPublishThatFailsAfterTheShutdownListenerReportedItHasOneOutcome() throws IOException {
+    ConfirmChannel cc = channel(first);
+    doAnswer(
+            i -> {
+              first.closeAndNotify(first.brokerClose());
+              throw new AlreadyClosedException(first.brokerClose());
+            })
+        .when(first.mock)
+        .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    assertThat(cc.send(send("m1"), 1_000)).isTrue();
+    assertThat(outcomes.calls()).containsExactly("lost:m1");
+  }
+
+  @Test
+  void aWriteStuckLongerThanTheLimitIsReported() throws Exception {
+    ConfirmChannel cc = channel(first);
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    doAnswer(
+            i -> {
+              writing.countDown();
+              release.await();
+              return null;
+            })
+        .when(first.mock)
+        .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                cc.send(send("m1"), Long.MAX_VALUE);
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    writer.start();
+    writing.await();
+    long now = System.nanoTime();
+    cc.sweep(now, java.util.concurrent.TimeUnit.HOURS.toNanos(1));
+    assertThat(outcomes.calls()).isEmpty();
+    cc.sweep(
+        now + java.util.concurrent.TimeUnit.HOURS.toNanos(2),
+        java.util.concurrent.TimeUnit.HOURS.toNanos(1));
+    assertThat(outcomes.calls()).containsExactly("stuckWrite");
+    release.countDown();
+    writer.join(5_000);
+    cc.sweep(
+        now + java.util.concurrent.TimeUnit.HOURS.toNanos(3),
+        java.util.concurrent.TimeUnit.HOURS.toNanos(1));
+    assertThat(outcomes.calls()).containsExactly("stuckWrite");
   }
 }

@@ -37,7 +37,7 @@ class ReliabilityOptionsTest {
   @ParameterizedTest
   @CsvSource({"0, 0", "1, 1", "2, 1", "3, 2", "9, 8", "20, 17", "60, 53"})
   void theHeartbeatAskedForDetectsADeadPeerWithinTwoConfiguredOnes(long configured, int asked) {
-    assertThat(Bloodbank.requestedHeartbeatSeconds(Duration.ofSeconds(configured)))
+    assertThat(BusConnections.requestedHeartbeatSeconds(Duration.ofSeconds(configured)))
         .isEqualTo(asked);
     if (configured >= 2) {
       assertThat(asked * 2.25).isLessThanOrEqualTo(configured * 2.0);

@@ -254,7 +254,7 @@ class SubscriberIT {
       Throwable t =
           catchThrowable(
               () -> c.createChannel().queueDeclare(s.queueName(), true, false, false, other));
-      assertThat(Bloodbank.brokerReply(t))
+      assertThat(BusConnections.brokerReply(t))
           .contains("PRECONDITION_FAILED")
           .contains("x-delivery-limit");
     }

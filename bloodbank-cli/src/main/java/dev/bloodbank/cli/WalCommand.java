@@ -1,7 +1,6 @@
 package dev.bloodbank.cli;
 
 import dev.bloodbank.Bloodbank;
-import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.wal.DurablePublisher;
@@ -10,11 +9,13 @@ import dev.bloodbank.wal.WalRecord;
 import dev.bloodbank.wal.WriteAheadLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -71,21 +72,36 @@ final class WalCommand {
     @Parameters(paramLabel = "<file>")
     Path file;
 
+    @Option(
+        names = "--timeout",
+        paramLabel = "<seconds>",
+        description = "How long to wait for the broker's answers (default: ${DEFAULT-VALUE}).",
+        defaultValue = "60")
+    long timeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
       Bb bb = wal.bb;
-      try (WriteAheadLog log = open(file);
-          Bloodbank bus = bb.connect(ValidationMode.SKIP)) {
-        int total = log.pendingCount();
-        Publisher publisher = bus.publisher(PublisherOptions.builder().build());
-        int confirmed =
-            new DurablePublisher(publisher, log, bus.codec())
-                .replay((done, sent) -> progress(bb, done, sent));
+      if (!Files.exists(file)) {
+        throw new Bb.CliException("no write-ahead log at " + file);
+      }
+      if (timeoutSeconds < 1) {
+        throw new Bb.CliException("--timeout must be at least 1 second, was " + timeoutSeconds);
+      }
+      try (Bloodbank bus = bb.connect(ValidationMode.SKIP);
+          DurablePublisher publisher =
+              bus.durablePublisher(
+                  PublisherOptions.builder().durable(WalOptions.of(file)).build())) {
+        int total = publisher.pendingCount();
+        // The publisher may send some by itself as it connects; count what left the log.
+        publisher.replay(
+            Duration.ofSeconds(timeoutSeconds), (done, sent) -> progress(bb, done, sent));
         if (bb.color) {
           bb.err.println();
         }
-        bb.out.println("replayed " + confirmed + " of " + total + " event(s)");
-        return confirmed == total ? Bb.OK : Bb.UNREACHABLE;
+        int left = publisher.pendingCount();
+        bb.out.println("replayed " + (total - left) + " of " + total + " event(s)");
+        return left == 0 ? Bb.OK : Bb.UNREACHABLE;
       }
     }
 

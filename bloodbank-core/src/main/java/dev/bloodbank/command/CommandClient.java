@@ -14,7 +14,9 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -95,19 +97,48 @@ public final class CommandClient implements AutoCloseable {
    */
   public <R> CompletableFuture<R> send(
       EventEnvelope<?> command, Class<R> resultType, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(resultType, "resultType");
+    Objects.requireNonNull(timeout, "timeout");
     CompletableFuture<R> result = new CompletableFuture<>();
     UUID id = command.eventId();
     pending.put(id, reply -> answer(reply, command, resultType, result));
     result.whenComplete((r, t) -> pending.remove(id));
-    bus.publisher()
-        .publish(command)
-        .whenComplete(
-            (sent, t) -> {
-              if (t != null) {
-                result.completeExceptionally(t);
-              }
-            });
-    return result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    // The clock starts before the publish call, which may wait for room; the JDK's timer thread
+    // only hands the timeout over, so no continuation ever runs there.
+    CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS, this::callback)
+        .execute(
+            () ->
+                result.completeExceptionally(
+                    new TimeoutException(
+                        "no answer to command "
+                            + id
+                            + " ("
+                            + command.eventType()
+                            + ") within "
+                            + timeout)));
+    try {
+      bus.publisher()
+          .publish(command)
+          .whenComplete(
+              (sent, t) -> {
+                if (t != null) {
+                  result.completeExceptionally(t);
+                }
+              });
+    } catch (RuntimeException e) {
+      result.completeExceptionally(e);
+    }
+    return result;
+  }
+
+  /** Runs a completion on the bus's callback executor, or here once the bus refuses (closed). */
+  private void callback(Runnable task) {
+    try {
+      bus.callbackExecutor().execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run();
+    }
   }
 
   private <R> boolean answer(
@@ -123,9 +154,12 @@ public final class CommandClient implements AutoCloseable {
             value == null || value.isNull()
                 ? null
                 : bus.codec().objectMapper().treeToValue(value, resultType);
-        result.complete(r);
+        // Off the reply subscriber's delivery thread: a continuation that sends another command
+        // and waits for it would otherwise wait for a reply this thread is meant to deliver.
+        callback(() -> result.complete(r));
       } catch (JsonProcessingException e) {
-        result.completeExceptionally(
+        fail(
+            result,
             new BloodbankException(
                 "result of command "
                     + command.eventId()
@@ -138,7 +172,8 @@ public final class CommandClient implements AutoCloseable {
       return true;
     }
     if (p.path("is_final").asBoolean(false)) {
-      result.completeExceptionally(
+      fail(
+          result,
           new CommandFailedException(
               command.eventId(),
               command.eventType(),
@@ -148,6 +183,10 @@ public final class CommandClient implements AutoCloseable {
       return true;
     }
     return false;
+  }
+
+  private void fail(CompletableFuture<?> result, Throwable failure) {
+    callback(() -> result.completeExceptionally(failure));
   }
 
   /** Stops listening; pending sends time out. */

@@ -19,8 +19,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +33,13 @@ import org.slf4j.LoggerFactory;
  * {@link Invokable}, publishes its side effects and a {@code command.completed} event only after it
  * succeeded, and on failure runs its rollback and publishes {@code command.failed}.
  *
- * <p>Thread-safe; shared by a processor's workers.
+ * <p>Each command runs under a claim in the {@link ProcessedCommands} store, renewed while it runs
+ * (on the manager's own {@code bloodbank-command-lease-N} thread): a second delivery of a command
+ * that is running elsewhere waits for its outcome instead of running it again.
+ *
+ * <p>Thread-safe; shared by a processor's workers. Close it to release its publisher and thread.
  */
-public final class CommandManager {
+public final class CommandManager implements AutoCloseable {
   /** Event type of the event published when a command completed. */
   public static final String COMPLETED = "command.completed";
 
@@ -48,11 +56,16 @@ public final class CommandManager {
     ALREADY_COMPLETED
   }
 
+  private static final AtomicInteger LEASE_THREADS = new AtomicInteger();
+  private static final long CLAIM_POLL_MILLIS = 100;
+
   private final Bloodbank bus;
   private final ProcessedCommands processed;
   private final Duration commandTimeout;
+  private final Duration claimLease;
   private final Publisher outcomes;
   private final Source source;
+  private final ScheduledExecutorService leases;
 
   /**
    * Creates a manager.
@@ -62,13 +75,39 @@ public final class CommandManager {
    * @param commandTimeout how long after it was sent a command must be done (its deadline)
    */
   public CommandManager(Bloodbank bus, ProcessedCommands processed, Duration commandTimeout) {
+    this(bus, processed, commandTimeout, CommandProcessorOptions.DEFAULT_CLAIM_LEASE);
+  }
+
+  /**
+   * Creates a manager.
+   *
+   * @param bus the bus to publish on; its registry maps command types to classes
+   * @param processed where completed and running commands are remembered; not closed by the manager
+   * @param commandTimeout how long after it was sent a command must be done (its deadline)
+   * @param claimLease how long a claim on a running command holds without renewal
+   * @since 0.2.0
+   */
+  public CommandManager(
+      Bloodbank bus, ProcessedCommands processed, Duration commandTimeout, Duration claimLease) {
     this.bus = Objects.requireNonNull(bus, "bus");
     this.processed = Objects.requireNonNull(processed, "processed");
     this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
+    this.claimLease = Objects.requireNonNull(claimLease, "claimLease");
     // Outcome events are the processor's own; they need no catalog on the classpath.
     this.outcomes =
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
     this.source = Source.local(bus.options().serviceName());
+    int n = LEASE_THREADS.incrementAndGet();
+    ScheduledThreadPoolExecutor l =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "bloodbank-command-lease-" + n);
+              t.setDaemon(true);
+              return t;
+            });
+    l.setRemoveOnCancelPolicy(true);
+    this.leases = l;
   }
 
   /**
@@ -95,10 +134,73 @@ public final class CommandManager {
                       + (type == null ? "is missing" : type.getName())
                       + " does not implement Invokable; bind one with registry().bind(type, class)"));
     }
-    if (processed.isCompleted(command.eventId())) {
+    ProcessedCommands.Claim claim = claim(command);
+    if (claim.status() == ProcessedCommands.Claim.Status.COMPLETED) {
       LOG.debug("command {} completed before; acknowledging without running it", command.eventId());
       return Outcome.ALREADY_COMPLETED;
     }
+    long renewEvery = Math.max(1, claimLease.toMillis() / 3);
+    ScheduledFuture<?> renewal =
+        leases.scheduleWithFixedDelay(
+            () -> renew(claim), renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+    boolean done = false;
+    try {
+      Outcome outcome = execute(command, delivery, type);
+      processed.complete(claim);
+      done = true;
+      return outcome;
+    } finally {
+      renewal.cancel(false);
+      if (!done) {
+        processed.release(claim);
+      }
+    }
+  }
+
+  /**
+   * Claims the command, waiting while another processor holds it (up to one lease plus a poll), so
+   * that a redelivery of a running command ends as {@code ALREADY_COMPLETED} or runs only once the
+   * other attempt failed or died.
+   */
+  private ProcessedCommands.Claim claim(EventEnvelope<JsonNode> command)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + claimLease.toNanos() + TimeUnit.SECONDS.toNanos(1);
+    long pause = CLAIM_POLL_MILLIS;
+    while (true) {
+      ProcessedCommands.Claim c = processed.claim(command.eventId(), claimLease);
+      if (c.status() != ProcessedCommands.Claim.Status.HELD) {
+        return c;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new BloodbankException(
+            "command "
+                + command.eventId()
+                + " ("
+                + command.eventType()
+                + ") is being executed by another processor, whose claim has held for more than "
+                + claimLease
+                + "; it is tried again later");
+      }
+      LOG.debug("command {} is running elsewhere; waiting for its outcome", command.eventId());
+      Thread.sleep(pause);
+      pause = Math.min(pause * 2, 1000);
+    }
+  }
+
+  private void renew(ProcessedCommands.Claim claim) {
+    try {
+      if (!processed.renew(claim, claimLease)) {
+        LOG.warn(
+            "the claim on command {} lapsed while it ran; another processor may run it too",
+            claim.commandId());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("renewing the claim on command {} failed: {}", claim.commandId(), e.toString());
+    }
+  }
+
+  private Outcome execute(EventEnvelope<JsonNode> command, DeliveryInfo delivery, Class<?> type)
+      throws Exception {
     Invokable<?> invokable = (Invokable<?>) bus.codec().convertPayload(command, type).payload();
     CommandContext context =
         new CommandContext(
@@ -162,7 +264,6 @@ public final class CommandManager {
       publishFailure(context, e, delivery.isLastAttempt());
       throw e;
     }
-    processed.markCompleted(command.eventId());
     return Outcome.EXECUTED;
   }
 
@@ -187,7 +288,7 @@ public final class CommandManager {
                   .withCorrelationId(context.commandId())
                   .withSource(source)
                   .build())
-          .get(30, TimeUnit.SECONDS);
+          .get(outcomes.options().maxPublishTime().toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException ex) {
       LOG.warn("could not publish command.failed for {}: {}", context.commandId(), ex.toString());
     } catch (InterruptedException ex) {
@@ -204,10 +305,23 @@ public final class CommandManager {
         .build();
   }
 
-  private static void await(List<CompletableFuture<?>> sends, EventEnvelope<?> command)
+  private void await(List<CompletableFuture<?>> sends, EventEnvelope<?> command)
       throws InterruptedException {
+    // Publish futures always complete within this; the bound only guards against a bug.
+    Duration bound =
+        sideEffects().options().maxPublishTime().plus(outcomes.options().maxPublishTime());
     try {
-      CompletableFuture.allOf(sends.toArray(new CompletableFuture<?>[0])).get();
+      CompletableFuture.allOf(sends.toArray(new CompletableFuture<?>[0]))
+          .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new BloodbankException(
+          "side effects of command "
+              + command.eventId()
+              + " ("
+              + command.eventType()
+              + ") had no outcome within "
+              + bound,
+          e);
     } catch (ExecutionException e) {
       throw new BloodbankException(
           "side effects of command "
@@ -218,5 +332,12 @@ public final class CommandManager {
               + e.getCause().getMessage(),
           e.getCause());
     }
+  }
+
+  /** Closes the publisher of outcome events and the lease thread. Idempotent. */
+  @Override
+  public void close() {
+    leases.shutdownNow();
+    outcomes.close();
   }
 }

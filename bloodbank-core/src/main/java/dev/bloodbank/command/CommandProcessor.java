@@ -45,17 +45,30 @@ public final class CommandProcessor implements AutoCloseable {
             : redis != null
                 ? ProcessedCommands.redis(redis, ProcessedCommands.DEFAULT_TTL)
                 : ProcessedCommands.inMemory(100_000, ProcessedCommands.DEFAULT_TTL);
-    this.manager = new CommandManager(bus, processed, options.commandTimeout());
-    SubscriberOptions.Builder sub =
-        SubscriberOptions.builder(commandTypes.toArray(new String[0]))
-            .queueName(queueName(bus, options.queueName()))
-            .concurrency(options.concurrency())
-            .prefetch(options.concurrency())
-            .maxAttempts(options.maxAttempts())
-            .retryDelays(options.retryDelays());
-    this.subscriber =
-        bus.subscribeWithDelivery(
-            sub.build(), JsonNode.class, (event, delivery) -> manager.handle(event, delivery));
+    CommandManager m = null;
+    try {
+      m = new CommandManager(bus, processed, options.commandTimeout(), options.claimLease());
+      CommandManager running = m;
+      SubscriberOptions.Builder sub =
+          SubscriberOptions.builder(commandTypes.toArray(new String[0]))
+              .queueName(queueName(bus, options.queueName()))
+              .concurrency(options.concurrency())
+              .prefetch(options.concurrency())
+              .maxAttempts(options.maxAttempts())
+              .retryDelays(options.retryDelays());
+      this.subscriber =
+          bus.subscribeWithDelivery(
+              sub.build(), JsonNode.class, (event, delivery) -> running.handle(event, delivery));
+    } catch (RuntimeException | Error e) {
+      if (m != null) {
+        m.close();
+      }
+      if (ownsProcessed) {
+        processed.close();
+      }
+      throw e;
+    }
+    this.manager = m;
     LOG.info("command processor consuming {} from '{}'", commandTypes, subscriber.queueName());
   }
 
@@ -103,12 +116,19 @@ public final class CommandProcessor implements AutoCloseable {
     return manager;
   }
 
-  /** Stops consuming, lets running commands finish and acknowledge, then closes. */
+  /**
+   * Stops consuming, lets running commands finish and acknowledge, then closes the manager and the
+   * store of processed commands it made (one given in the options stays open). Idempotent.
+   */
   @Override
   public void close() {
-    subscriber.close();
-    if (ownsProcessed) {
-      processed.close();
+    try {
+      subscriber.close();
+    } finally {
+      manager.close();
+      if (ownsProcessed) {
+        processed.close();
+      }
     }
   }
 }

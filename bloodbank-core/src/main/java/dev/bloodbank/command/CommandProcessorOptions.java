@@ -16,11 +16,15 @@ public final class CommandProcessorOptions {
   /** Default time a command has from being sent to completing: 5 min. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMinutes(5);
 
+  /** Default lease of a processor's claim on a running command: 30 s, renewed every third. */
+  public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofSeconds(30);
+
   private final @Nullable String queueName;
   private final int concurrency;
   private final int maxAttempts;
   private final List<Duration> retryDelays;
   private final Duration commandTimeout;
+  private final Duration claimLease;
   private final @Nullable ProcessedCommands processed;
 
   private CommandProcessorOptions(Builder b) {
@@ -29,6 +33,7 @@ public final class CommandProcessorOptions {
     this.maxAttempts = b.maxAttempts;
     this.retryDelays = b.retryDelays;
     this.commandTimeout = b.commandTimeout;
+    this.claimLease = b.claimLease;
     this.processed = b.processed;
   }
 
@@ -96,6 +101,16 @@ public final class CommandProcessorOptions {
   }
 
   /**
+   * Returns how long a processor's claim on a running command holds without renewal.
+   *
+   * @return the lease
+   * @since 0.2.0
+   */
+  public Duration claimLease() {
+    return claimLease;
+  }
+
+  /**
    * Returns the store of completed commands, when one was given.
    *
    * @return the store, or null for Redis when the bus tracks causation in Redis, otherwise memory
@@ -112,6 +127,7 @@ public final class CommandProcessorOptions {
     private List<Duration> retryDelays =
         List.of(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private Duration claimLease = DEFAULT_CLAIM_LEASE;
     private @Nullable ProcessedCommands processed;
 
     private Builder() {}
@@ -173,6 +189,26 @@ public final class CommandProcessorOptions {
         throw new IllegalArgumentException("commandTimeout must be positive, was " + timeout);
       }
       this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the lease of a processor's claim on a command it runs. A processor claims each command
+     * before running it and renews the claim every third of the lease while it runs; another
+     * processor that receives the same command meanwhile (a redelivery) waits for the outcome
+     * instead of running it too, for up to one lease, and runs it once the claim lapses (its holder
+     * died) or is released (its attempt failed). Default: 30 s.
+     *
+     * @param lease 1 s to 1 h
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder claimLease(Duration lease) {
+      Objects.requireNonNull(lease, "lease");
+      if (lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("claimLease must be between 1 s and 1 h, was " + lease);
+      }
+      this.claimLease = lease;
       return this;
     }
 

@@ -3,22 +3,30 @@ package dev.bloodbank.command;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
- * Remembers which commands completed, so that a redelivered command is not executed again.
+ * Remembers which commands completed and which are being executed right now, so that a command is
+ * executed once even when it is delivered twice: to a second processor while the first still runs
+ * it, or again after it completed.
  *
- * <p>Best effort by design: when the store cannot answer, the command runs again, and its side
- * effects carry the same deterministic ids as the first time. Thread-safe.
+ * <p>A processor {@linkplain #claim claims} a command before executing it. A claim is a lease: it
+ * lapses unless {@linkplain #renew renewed}, so a command whose processor died is run by the next
+ * one after the lease. Success {@linkplain #complete completes} it (remembered for the store's time
+ * to live); failure {@linkplain #release releases} it for the retry.
+ *
+ * <p>Available over consistent: when the store cannot answer (Redis down), the command runs, and
+ * its side effects carry the same deterministic ids as the first time. Thread-safe.
  */
 public interface ProcessedCommands extends AutoCloseable {
   /** Default time a completed command is remembered: 7 days. */
   Duration DEFAULT_TTL = Duration.ofDays(7);
 
   /**
-   * Returns an in-memory store.
+   * Returns an in-memory store: claims are seen by the processors of this JVM only.
    *
-   * @param maxCommands commands remembered; the oldest are forgotten first
+   * @param maxCommands completed commands remembered; the oldest are forgotten first
    * @param ttl how long a completed command is remembered
    * @return the store
    */
@@ -27,8 +35,10 @@ public interface ProcessedCommands extends AutoCloseable {
   }
 
   /**
-   * Returns a store in Redis: one key {@code bloodbank:command:completed:<id>} per command, with a
-   * time to live.
+   * Returns a store in Redis, shared by every processor that uses the same Redis: keys {@code
+   * bloodbank:command:{<id>}:completed} (with the time to live) and {@code
+   * bloodbank:command:{<id>}:claim} (with the lease), in one hash slot per command so that it works
+   * on Redis Cluster too ({@link RedisTrackerOptions#cluster()}).
    *
    * @param redis where Redis is (the same options as the causation tracker)
    * @param ttl how long a completed command is remembered
@@ -37,6 +47,78 @@ public interface ProcessedCommands extends AutoCloseable {
   static ProcessedCommands redis(RedisTrackerOptions redis, Duration ttl) {
     return new RedisProcessedCommands(redis, ttl);
   }
+
+  /**
+   * What {@link #claim} found.
+   *
+   * @param commandId the command's event id
+   * @param status whether the caller may run it
+   * @param token identifies the holder of an {@link Status#ACQUIRED} claim; empty otherwise
+   * @since 0.2.0
+   */
+  record Claim(UUID commandId, Status status, String token) {
+    /** Checks the fields. */
+    public Claim {
+      Objects.requireNonNull(commandId, "commandId");
+      Objects.requireNonNull(status, "status");
+      Objects.requireNonNull(token, "token");
+    }
+
+    /** Whether the caller may execute the command. */
+    public boolean mayRun() {
+      return status == Status.ACQUIRED || status == Status.UNAVAILABLE;
+    }
+
+    /** The answers of {@link ProcessedCommands#claim}. */
+    public enum Status {
+      /** The caller holds the claim and runs the command. */
+      ACQUIRED,
+      /** The command completed before; it is not run again. */
+      COMPLETED,
+      /** Another processor holds an unexpired claim and is running it now. */
+      HELD,
+      /** The store could not answer in time; the command runs unguarded (logged). */
+      UNAVAILABLE
+    }
+  }
+
+  /**
+   * Tries to take the right to execute a command for a while.
+   *
+   * @param commandId the command's event id
+   * @param lease how long the claim holds without {@link #renew}
+   * @return {@link Claim.Status#ACQUIRED} with a token, {@link Claim.Status#COMPLETED}, {@link
+   *     Claim.Status#HELD}, or {@link Claim.Status#UNAVAILABLE} when the store cannot answer
+   * @since 0.2.0
+   */
+  Claim claim(UUID commandId, Duration lease);
+
+  /**
+   * Extends a claim the caller holds.
+   *
+   * @param claim an {@link Claim.Status#ACQUIRED} claim
+   * @param lease the new lease from now
+   * @return false when the claim lapsed meanwhile (another processor may run the command now)
+   * @since 0.2.0
+   */
+  boolean renew(Claim claim, Duration lease);
+
+  /**
+   * Gives up a claim the caller holds, so that a retry can run the command. Never throws.
+   *
+   * @param claim the claim; nothing happens unless it is {@link Claim.Status#ACQUIRED}
+   * @since 0.2.0
+   */
+  void release(Claim claim);
+
+  /**
+   * Remembers that the command completed and gives up the claim, in one step. Never throws; a
+   * failure is logged.
+   *
+   * @param claim the claim the command ran under
+   * @since 0.2.0
+   */
+  void complete(Claim claim);
 
   /**
    * Returns whether the command completed before.

@@ -1,55 +1,194 @@
 package dev.bloodbank.command;
 
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SetArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link ProcessedCommands} in Redis, one expiring key per completed command. */
+/**
+ * {@link ProcessedCommands} in Redis: an expiring key per completed command and a leased claim per
+ * running one, in one hash slot per command ({@code {<id>}}), so each step is one atomic script
+ * also on Redis Cluster.
+ */
 final class RedisProcessedCommands implements ProcessedCommands {
-  static final String PREFIX = "bloodbank:command:completed:";
   private static final Logger LOG = LoggerFactory.getLogger(RedisProcessedCommands.class);
+  private static final String CLIENT_NAME = "bloodbank-commands";
 
-  private final RedisClient client;
-  private final RedisURI uri;
-  private final long ttlSeconds;
-  private @Nullable StatefulRedisConnection<String, String> connection;
+  /** Completed → "completed"; else takes the claim → "acquired"; else "held". */
+  private static final String CLAIM =
+      "if redis.call('EXISTS', KEYS[1]) == 1 then return 'completed' end "
+          + "if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'acquired' end "
+          + "return 'held'";
+
+  private static final String RENEW =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+          + "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
+  private static final String RELEASE =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+  private static final String COMPLETE =
+      "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) "
+          + "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end return 1";
+
+  private final AbstractRedisClient client;
+  private final List<RedisURI> uris;
+  private final String ttlSeconds;
+  private @Nullable StatefulConnection<String, String> connection; // guarded by this
+  private @Nullable RedisClusterCommands<String, String> commands; // guarded by this
 
   RedisProcessedCommands(RedisTrackerOptions options, Duration ttl) {
-    this.uri = RedisURI.create(options.uri());
-    uri.setTimeout(options.commandTimeout());
-    uri.setClientName("bloodbank-commands");
-    this.client = RedisClient.create();
-    client.setOptions(
+    this.uris = options.redisUris();
+    for (RedisURI u : uris) {
+      u.setClientName(CLIENT_NAME);
+    }
+    ClientOptions clientOptions =
         ClientOptions.builder()
             .autoReconnect(true)
             .requestQueueSize(options.requestQueueSize())
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
-            .build());
-    this.ttlSeconds = Math.max(1, ttl.getSeconds());
+            .build();
+    if (options.cluster()) {
+      RedisClusterClient c = RedisClusterClient.create(uris);
+      c.setOptions(ClusterClientOptions.builder(clientOptions).build());
+      this.client = c;
+    } else {
+      RedisClient c = RedisClient.create();
+      c.setOptions(clientOptions);
+      this.client = c;
+    }
+    this.ttlSeconds = Long.toString(Math.max(1, ttl.getSeconds()));
   }
 
-  private synchronized StatefulRedisConnection<String, String> connection() {
-    if (connection == null) {
-      connection = client.connect(uri);
+  static String completedKey(UUID commandId) {
+    return "bloodbank:command:{" + commandId + "}:completed";
+  }
+
+  static String claimKey(UUID commandId) {
+    return "bloodbank:command:{" + commandId + "}:claim";
+  }
+
+  private synchronized RedisClusterCommands<String, String> commands() {
+    if (commands == null) {
+      if (client instanceof RedisClusterClient cluster) {
+        var c = cluster.connect();
+        connection = c;
+        commands = c.sync();
+      } else {
+        var c = ((RedisClient) client).connect(uris.get(0));
+        connection = c;
+        commands = c.sync();
+      }
     }
-    return connection;
+    return commands;
+  }
+
+  @Override
+  public Claim claim(UUID commandId, Duration lease) {
+    String token = UUID.randomUUID().toString();
+    try {
+      String answer =
+          commands()
+              .eval(
+                  CLAIM,
+                  ScriptOutputType.VALUE,
+                  new String[] {completedKey(commandId), claimKey(commandId)},
+                  token,
+                  Long.toString(Math.max(1, lease.toMillis())));
+      if ("completed".equals(answer)) {
+        return new Claim(commandId, Claim.Status.COMPLETED, "");
+      }
+      if ("acquired".equals(answer)) {
+        return new Claim(commandId, Claim.Status.ACQUIRED, token);
+      }
+      return new Claim(commandId, Claim.Status.HELD, "");
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot claim command {} in Redis ({}); running it without a claim",
+          commandId,
+          e.toString());
+      return new Claim(commandId, Claim.Status.UNAVAILABLE, "");
+    }
+  }
+
+  @Override
+  public boolean renew(Claim claim, Duration lease) {
+    if (claim.status() != Claim.Status.ACQUIRED) {
+      return claim.status() == Claim.Status.UNAVAILABLE;
+    }
+    try {
+      Long renewed =
+          commands()
+              .eval(
+                  RENEW,
+                  ScriptOutputType.INTEGER,
+                  new String[] {claimKey(claim.commandId())},
+                  claim.token(),
+                  Long.toString(Math.max(1, lease.toMillis())));
+      return renewed != null && renewed == 1;
+    } catch (RuntimeException e) {
+      LOG.warn("cannot renew the claim on command {}: {}", claim.commandId(), e.toString());
+      // Not known to be lost: the lease may still hold.
+      return true;
+    }
+  }
+
+  @Override
+  public void release(Claim claim) {
+    if (claim.status() != Claim.Status.ACQUIRED) {
+      return;
+    }
+    try {
+      commands()
+          .eval(
+              RELEASE,
+              ScriptOutputType.INTEGER,
+              new String[] {claimKey(claim.commandId())},
+              claim.token());
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot release the claim on command {} ({}); it lapses with its lease",
+          claim.commandId(),
+          e.toString());
+    }
+  }
+
+  @Override
+  public void complete(Claim claim) {
+    try {
+      commands()
+          .eval(
+              COMPLETE,
+              ScriptOutputType.INTEGER,
+              new String[] {completedKey(claim.commandId()), claimKey(claim.commandId())},
+              claim.token(),
+              Instant.now().toString(),
+              ttlSeconds);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot record in Redis that command {} completed: {}", claim.commandId(), e.toString());
+    }
   }
 
   @Override
   public boolean isCompleted(UUID commandId) {
     try {
-      return connection().sync().exists(PREFIX + commandId) == 1;
+      return commands().exists(completedKey(commandId)) == 1;
     } catch (RuntimeException e) {
       LOG.warn(
           "cannot ask Redis whether command {} completed ({}); running it",
@@ -61,17 +200,16 @@ final class RedisProcessedCommands implements ProcessedCommands {
 
   @Override
   public void markCompleted(UUID commandId) {
-    try {
-      connection()
-          .sync()
-          .set(PREFIX + commandId, Instant.now().toString(), SetArgs.Builder.ex(ttlSeconds));
-    } catch (RuntimeException e) {
-      LOG.warn("cannot record in Redis that command {} completed: {}", commandId, e.toString());
-    }
+    complete(new Claim(commandId, Claim.Status.UNAVAILABLE, ""));
   }
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (connection != null) {
+        connection.close();
+      }
+    }
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 }

@@ -315,8 +315,15 @@ public final class RedisTrackerOptions {
     return maxPendingRecordings;
   }
 
-  /** Lettuce URIs: one, or the cluster seeds, with the timeout and client name set. */
-  List<RedisURI> redisUris() {
+  /**
+   * Returns the Lettuce URIs these options name: the one server (or Sentinel set), or the cluster
+   * seeds, each with the command timeout and client name set. For code that opens its own Lettuce
+   * connection to the same Redis, like {@link dev.bloodbank.command.ProcessedCommands#redis}.
+   *
+   * @return one URI, or one per seed in cluster mode
+   * @since 0.2.0
+   */
+  public List<RedisURI> redisUris() {
     List<RedisURI> out = new ArrayList<>();
     for (String s : cluster ? seeds(uri) : List.of(uri)) {
       RedisURI r = parse(s);

@@ -3,7 +3,6 @@ package dev.bloodbank.voice;
 import dev.bloodbank.Bloodbank;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.EventIds;
-import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.schemas.voice.AudioMetadata;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
@@ -17,11 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -32,11 +31,14 @@ import org.slf4j.LoggerFactory;
  * events, written to a write-ahead log and then published, so that none is lost when the broker is
  * down or the process dies.
  *
- * <p>The audio thread only hands each segment over: logging and publishing run on the transcriber's
- * own thread, so a slow disk or a broker outage never stalls recognition. Events whose publish
- * failed (after the publisher's retries) stay in the log; {@link #replayWal()} sends them again
- * with their original ids. Each event's id is derived from its session id and segment index, so
- * consumers can drop duplicates.
+ * <p>The audio thread only hands each segment over (to a queue of at most {@link #MAX_QUEUED}
+ * segments): logging runs on the transcriber's own thread ({@code bloodbank-voice-publish}), and
+ * publishing on the bus's {@linkplain Bloodbank#durablePublisher durable publisher}, which never
+ * waits for the broker, so a slow disk or a broker outage never stalls recognition. Events whose
+ * publish failed stay in the log and are sent again, with their original ids, whenever the
+ * connection comes back; {@link #replayWal()} sends them at once (also those the broker returned as
+ * unroutable). Each event's id is derived from its session id and segment index, so consumers can
+ * drop duplicates.
  *
  * <pre>{@code
  * try (Bloodbank bus = Bloodbank.connect();
@@ -60,15 +62,22 @@ public final class Transcriber implements AutoCloseable {
   /** How long {@link #close()} waits for events in flight: 10 seconds. */
   public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
+  /** How long {@link #replayWal()} waits for the broker's answers: 60 seconds. */
+  public static final Duration REPLAY_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * Most segments waiting to be logged: 10,000. More means the disk has stopped; a segment beyond
+   * it is not logged, and its failure is logged and reported to {@link #awaitPublished}.
+   */
+  public static final int MAX_QUEUED = 10_000;
+
   private static final Logger LOG = LoggerFactory.getLogger(Transcriber.class);
 
   private final SpeechRecognizer recognizer;
   private final TranscriptionOptions options;
   private final String source;
-  private final Publisher publisher;
-  private final WriteAheadLog wal;
   private final DurablePublisher durable;
-  private final ExecutorService sender;
+  private final ThreadPoolExecutor sender;
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
   private Transcriber(Bloodbank bus, SpeechRecognizer recognizer, TranscriptionOptions options) {
@@ -76,22 +85,20 @@ public final class Transcriber implements AutoCloseable {
     this.options = options;
     String s = options.source();
     this.source = s != null ? s : bus.options().serviceName();
-    this.wal = WriteAheadLog.open(options.wal());
-    try {
-      // One channel keeps a session's segments in order on the broker; over several channels
-      // the broker may route a later segment first.
-      this.publisher =
-          bus.publisher(
-              options.publisher() != null
-                  ? options.publisher()
-                  : PublisherOptions.builder().channels(1).build());
-    } catch (RuntimeException e) {
-      wal.close();
-      throw e;
-    }
-    this.durable = new DurablePublisher(publisher, wal, bus.codec());
+    // One channel keeps a session's segments in order on the broker; over several channels
+    // the broker may route a later segment first.
+    PublisherOptions publishing =
+        options.publisher() != null
+            ? options.publisher()
+            : PublisherOptions.builder().channels(1).build();
+    this.durable = bus.durablePublisher(publishing.mutate().durable(options.wal()).build());
     this.sender =
-        Executors.newSingleThreadExecutor(
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(MAX_QUEUED),
             r -> {
               Thread t = new Thread(r, "bloodbank-voice-publish");
               t.setDaemon(true);
@@ -108,6 +115,7 @@ public final class Transcriber implements AutoCloseable {
    * @return the transcriber
    * @throws dev.bloodbank.wal.WalException if the log cannot be opened (for example it is readable
    *     by others)
+   * @throws dev.bloodbank.BloodbankException on the embedded transport, which keeps nothing on disk
    */
   public static Transcriber create(
       Bloodbank bus, SpeechRecognizer recognizer, TranscriptionOptions options) {
@@ -192,7 +200,7 @@ public final class Transcriber implements AutoCloseable {
    *
    * @param segment the segment
    * @return completed once the broker confirmed the event; exceptionally if it could not be logged
-   *     (then it was not sent) or not published (then it stays in the log for {@link #replayWal()})
+   *     (then it was not sent) or not published (then it stays in the log and is sent again)
    */
   public CompletableFuture<EventEnvelope<TranscriptionCompleted>> publish(Segment segment) {
     return durable.publish(toEvent(segment));
@@ -230,8 +238,25 @@ public final class Transcriber implements AutoCloseable {
             }
           });
     } catch (RejectedExecutionException e) {
-      done.completeExceptionally(VoiceException.newClosed("transcriber"));
-      throw VoiceException.newClosed("transcriber");
+      if (sender.isShutdown()) {
+        done.completeExceptionally(VoiceException.newClosed("transcriber"));
+        throw VoiceException.newClosed("transcriber");
+      }
+      // The disk has not taken a segment for a long while: say so rather than stall the audio.
+      VoiceException behind =
+          new VoiceException(
+              VoiceException.Kind.OVERLOADED,
+              "segment "
+                  + segment.index()
+                  + " of session "
+                  + segment.sessionId()
+                  + " was not logged: "
+                  + MAX_QUEUED
+                  + " segments already wait for "
+                  + durable.wal().path(),
+              null);
+      LOG.error("{}", behind.getMessage());
+      done.completeExceptionally(behind);
     }
   }
 
@@ -259,13 +284,26 @@ public final class Transcriber implements AutoCloseable {
   }
 
   /**
-   * Republishes every event of the log that the broker has not confirmed (after a restart or an
-   * outage), with its original id, and waits for the outcomes.
+   * Sends now every event of the log that the broker has not confirmed (after a restart or an
+   * outage, or returned as unroutable), with its original id, and waits up to {@link
+   * #REPLAY_TIMEOUT} for the outcomes. Without it such events are sent again by themselves whenever
+   * the connection comes back (unroutable ones excepted).
    *
-   * @return how many were confirmed now
+   * @return how many the broker confirmed now
    */
   public int replayWal() {
-    return durable.replay();
+    return replayWal(REPLAY_TIMEOUT);
+  }
+
+  /**
+   * Like {@link #replayWal()}, waiting at most {@code timeout}.
+   *
+   * @param timeout the longest wait for the broker's answers
+   * @return how many the broker confirmed now
+   * @since 0.2.0
+   */
+  public int replayWal(Duration timeout) {
+    return durable.replay(timeout);
   }
 
   /**
@@ -274,7 +312,7 @@ public final class Transcriber implements AutoCloseable {
    * @return pending records
    */
   public int pendingInWal() {
-    return wal.pendingCount();
+    return durable.pendingCount();
   }
 
   /**
@@ -283,10 +321,13 @@ public final class Transcriber implements AutoCloseable {
    * @return the log
    */
   public WriteAheadLog wal() {
-    return wal;
+    return durable.wal();
   }
 
-  /** Waits up to {@link #CLOSE_TIMEOUT} for events in flight, then closes the log. */
+  /**
+   * Waits up to {@link #CLOSE_TIMEOUT} for events in flight, then closes the durable publisher and
+   * its log.
+   */
   @Override
   public void close() {
     sender.shutdown();
@@ -294,13 +335,9 @@ public final class Transcriber implements AutoCloseable {
       LOG.warn(
           "closing with {} events unconfirmed; they stay in {} for replay",
           inFlight.size(),
-          wal.path());
+          durable.wal().path());
     }
     sender.shutdownNow();
-    try {
-      publisher.close();
-    } finally {
-      wal.close();
-    }
+    durable.close();
   }
 }

@@ -22,7 +22,13 @@ public final class VoiceException extends BloodbankException {
     /** The native engine refused a configuration or an operation. */
     ENGINE,
     /** The recognizer or stream was already closed. */
-    CLOSED
+    CLOSED,
+    /**
+     * Segments arrive faster than the write-ahead log takes them (the disk has stalled).
+     *
+     * @since 0.2.0
+     */
+    OVERLOADED
   }
 
   private final Kind kind;

@@ -1,0 +1,155 @@
+package dev.bloodbank;
+
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.Consumer;
+import com.rabbitmq.client.Envelope;
+import dev.bloodbank.registry.EventRegistry;
+import dev.bloodbank.validation.EventValidator;
+import dev.bloodbank.validation.ValidationMode;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The acknowledgement bookkeeping of {@link AmqpSubscriber} with grouped acknowledgements, driven
+ * through a mock channel: what is acknowledged, and when. The bus's timer is held up on purpose
+ * where a test needs the 1 ms group flush not to run.
+ */
+class AmqpSubscriberTest {
+  private BusThreads threads;
+  private BusContext ctx;
+  private Channel channel;
+  private Connection connection;
+  private final AtomicReference<Consumer> consumer = new AtomicReference<>();
+  private final CountDownLatch timerHeld = new CountDownLatch(1);
+  private AmqpSubscriber<JsonNode> subscriber;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    BloodbankOptions options =
+        BloodbankOptions.builder()
+            .exchange("ex")
+            .serviceName("svc")
+            .validation(ValidationMode.SKIP)
+            .build();
+    threads = new BusThreads(null);
+    EventCodec codec = EventCodec.create(DecodeLimits.defaults());
+    ctx =
+        new BusContext(
+            options,
+            threads,
+            new BusConnections(options, threads, null),
+            new EventChecks(
+                codec,
+                EventValidator.create(EventRegistry.fromClasspath(), codec.objectMapper()),
+                ValidationMode.SKIP,
+                null));
+    channel = mock(Channel.class);
+    when(channel.isOpen()).thenReturn(true);
+    when(channel.basicConsume(anyString(), eq(false), any(Consumer.class)))
+        .thenAnswer(
+            i -> {
+              consumer.set(i.getArgument(2));
+              return "ctag";
+            });
+    connection = mock(Connection.class);
+    when(connection.createChannel()).thenReturn(channel);
+  }
+
+  @AfterEach
+  void tearDown() {
+    timerHeld.countDown();
+    if (subscriber != null) {
+      subscriber.close(System.nanoTime());
+    }
+    threads.shutdown(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+  }
+
+  private void start(DeliveryHandler<JsonNode> handler, Supplier<AmqpPublisher> systemPublisher)
+      throws IOException {
+    SubscriberOptions options =
+        SubscriberOptions.builder("a.#").queueName("q").prefetch(10).ackBatchSize(2).build();
+    subscriber =
+        new AmqpSubscriber<>(
+            ctx, connection, options, JsonNode.class, handler, systemPublisher, s -> {});
+  }
+
+  /** Keeps the timer busy, so grouped acknowledgements wait for a full group. */
+  private void holdTimer() {
+    threads.atDeadline(
+        () -> {
+          try {
+            timerHeld.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        0);
+  }
+
+  private void deliver(long tag) throws IOException {
+    byte[] body = ctx.codec().encode(EventEnvelope.builder("a.b", Map.of("tag", tag)).build());
+    AMQP.BasicProperties props =
+        new AMQP.BasicProperties.Builder().contentType("application/json").build();
+    consumer.get().handleDelivery("ctag", new Envelope(tag, false, "ex", "a.b"), props, body);
+  }
+
+  /**
+   * After a recovery, a handler of a delivery from the old channel can finish after newer ones: the
+   * group must still be acknowledged up to the newest handled tag, not moved back.
+   */
+  @Test
+  void aLateLowerTagNeverMovesTheGroupedAcknowledgementBack() throws Exception {
+    start((event, delivery) -> {}, () -> mock(AmqpPublisher.class));
+    holdTimer();
+    deliver(100);
+    deliver(5);
+    verify(channel).basicAck(100, true);
+    verify(channel, never()).basicAck(5, true);
+  }
+
+  /**
+   * A delivery that could not be moved to a retry queue (no retry publisher: the bus is still
+   * connecting) is requeued, and grouped acknowledgements go on as before for the next ones.
+   */
+  @Test
+  void aRetryPublisherThatCannotBeHadDoesNotTurnGroupedAcknowledgementsOff() throws Exception {
+    start(
+        (event, delivery) -> {
+          if (event.payload().get("tag").asLong() == 1) {
+            throw new IllegalStateException("fails once");
+          }
+        },
+        () -> {
+          throw new ConnectionException("not connected yet (lazy connect still trying)", null);
+        });
+    holdTimer();
+    deliver(1);
+    verify(channel).basicNack(1, false, true);
+    deliver(2);
+    deliver(3);
+    verify(channel, timeout(1000)).basicAck(3, true);
+    verify(channel, never()).basicAck(eq(2L), anyBoolean());
+    verify(channel, never()).basicAck(anyLong(), eq(false));
+  }
+}
