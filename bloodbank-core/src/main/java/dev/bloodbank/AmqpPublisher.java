@@ -517,6 +517,21 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   /** Closes the channels on an I/O thread; past the deadline, fails what they awaited. */
   private void closeChannels(long deadlineNanos) {
+    if (connections.isBlocked()) {
+      // The broker reads nothing now, so no close-ok would come before the alarm clears: fail
+      // what the channels await now and let an I/O thread finish closing them later.
+      for (ConfirmChannel ch : channels) {
+        ch.failOutstanding(new BloodbankException("closed while the broker blocks publishing"));
+      }
+      threads.io(
+          () -> {
+            for (ConfirmChannel ch : channels) {
+              ch.close(0);
+            }
+          },
+          () -> {});
+      return;
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
     Runnable closeAll =
         () -> {

@@ -10,6 +10,7 @@ import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import com.rabbitmq.client.SocketConfigurators;
+import com.rabbitmq.client.impl.DefaultExceptionHandler;
 import dev.bloodbank.embedded.EmbeddedBroker;
 import java.io.IOException;
 import java.net.Socket;
@@ -62,16 +63,17 @@ final class BusConnections {
   private volatile @Nullable String blockedReason;
   private volatile long lastConnectWarning;
   private volatile boolean closed;
+  // A socket was closed on purpose: the client's complaints about it are expected.
+  private volatile boolean forced;
 
   /** One connection's factory and the socket it last opened. */
   private static final class Role {
     final String name;
-    final @Nullable ConnectionFactory factory;
+    @Nullable ConnectionFactory factory; // set once in the constructor
     volatile @Nullable Socket socket;
 
-    Role(String name, BloodbankOptions options, boolean needed, boolean amqp) {
+    Role(String name) {
       this.name = name;
-      this.factory = amqp ? connectionFactory(options, name, needed, this) : null;
     }
   }
 
@@ -80,9 +82,11 @@ final class BusConnections {
     this.threads = threads;
     this.embedded = embedded;
     boolean amqp = embedded == null;
+    this.publish = new Role("publish");
+    this.consume = new Role("consume");
     // The publishing connection's threads read confirms: Bloodbank needs them to make progress.
-    this.publish = new Role("publish", options, true, amqp);
-    this.consume = new Role("consume", options, false, amqp);
+    publish.factory = amqp ? connectionFactory(options, "publish", true, publish) : null;
+    consume.factory = amqp ? connectionFactory(options, "consume", false, consume) : null;
   }
 
   /**
@@ -302,6 +306,7 @@ final class BusConnections {
                 options.addresses(),
                 stuckFor.toMillis(),
                 why == null ? "" : " (the broker blocks publishing: " + LogSafe.escape(why) + ")");
+            forced = true;
             closeSocket(s);
           } finally {
             releasing.set(false);
@@ -328,6 +333,14 @@ final class BusConnections {
         continue;
       }
       roles.add(role);
+      if (role == publish && isBlocked()) {
+        // The broker reads nothing from a blocked connection: its close-ok would never come.
+        LOG.info(
+            "closing the publishing connection to {} by its socket: the broker blocks it",
+            options.addresses());
+        forced = true;
+        closeSocket(role.socket);
+      }
       // On their own threads: a graceful close can wait on a lock held by a stuck writer.
       CompletableFuture<Void> f = new CompletableFuture<>();
       Thread t =
@@ -348,6 +361,7 @@ final class BusConnections {
             "the {} connection to {} did not close within the shutdown timeout; closing its socket",
             role.name,
             options.addresses());
+        forced = true;
         closeSocket(role.socket);
         awaitDone(closing.get(i), System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
       }
@@ -479,9 +493,20 @@ final class BusConnections {
     }
   }
 
-  private static ConnectionFactory connectionFactory(
+  private ConnectionFactory connectionFactory(
       BloodbankOptions o, String role, boolean needed, Role owner) {
     ConnectionFactory f = new ConnectionFactory();
+    f.setExceptionHandler(
+        new DefaultExceptionHandler() {
+          @Override
+          public void handleUnexpectedConnectionDriverException(Connection conn, Throwable e) {
+            if (closed || forced) {
+              LOG.debug("connection {} after its socket was closed: {}", conn, e.toString());
+            } else {
+              super.handleUnexpectedConnectionDriverException(conn, e);
+            }
+          }
+        });
     f.setUsername(o.username());
     f.setPassword(o.password());
     f.setVirtualHost(o.virtualHost());

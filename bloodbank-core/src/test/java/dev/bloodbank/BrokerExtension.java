@@ -7,6 +7,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.bloodbank.embedded.EmbeddedBroker;
+import dev.bloodbank.fault.RabbitNode;
 import dev.bloodbank.validation.ValidationMode;
 import java.io.File;
 import java.io.IOException;
@@ -47,6 +48,11 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * of its tests on the embedded transport, so any difference from RabbitMQ fails a test. A test that
  * cannot run there says why with {@link RealBrokerOnly}.
  *
+ * <p>A test class or method annotated {@link PrivateNode} runs on the private RabbitMQ node of the
+ * fault suite ({@link RabbitNode#shared()}) instead: faults that hit every client of a broker
+ * (closing all connections) are made there and nowhere else, so the broker on 5672, which people
+ * and other suites use, never sees them.
+ *
  * <p>When the real broker is unreachable the test fails if {@code CI} is set, and is skipped
  * otherwise. Inject a {@link Broker} parameter.
  */
@@ -67,6 +73,29 @@ public final class BrokerExtension
   public @interface RealBrokerOnly {
     /** Why the embedded broker cannot run it. */
     String value();
+  }
+
+  /**
+   * Runs the annotated test class or method on the fault suite's private RabbitMQ node, where
+   * {@link Broker#closeAllConnections()} is allowed.
+   */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target({ElementType.TYPE, ElementType.METHOD})
+  @Inherited
+  public @interface PrivateNode {
+    /** Why the shared broker will not do. */
+    String value();
+  }
+
+  static boolean privateNode(ExtensionContext context) {
+    return context
+            .getTestMethod()
+            .map(m -> AnnotationSupport.isAnnotated(m, PrivateNode.class))
+            .orElse(false)
+        || context
+            .getTestClass()
+            .map(c -> AnnotationSupport.isAnnotated(c, PrivateNode.class))
+            .orElse(false);
   }
 
   static boolean embedded(ExtensionContext context) {
@@ -94,11 +123,15 @@ public final class BrokerExtension
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
     if (embedded(context)) {
-      context.getStore(NS).put("broker", new Broker(EmbeddedBroker.create()));
+      context.getStore(NS).put("broker", new Broker(EmbeddedBroker.create(), null));
+      return;
+    }
+    if (privateNode(context)) {
+      context.getStore(NS).put("broker", new Broker(null, RabbitNode.shared()));
       return;
     }
     requireService("RabbitMQ", "127.0.0.1", 5672);
-    context.getStore(NS).put("broker", new Broker(null));
+    context.getStore(NS).put("broker", new Broker(null, null));
   }
 
   @Override
@@ -138,16 +171,21 @@ public final class BrokerExtension
     private final List<Bloodbank> buses = new CopyOnWriteArrayList<>();
     private final List<String> queues = new CopyOnWriteArrayList<>();
     private final @Nullable EmbeddedBroker embedded;
+    private final @Nullable RabbitNode node;
+    private final int port;
     private final Connection raw;
     private final Channel rawChannel;
 
-    Broker(@Nullable EmbeddedBroker embedded) throws Exception {
+    Broker(@Nullable EmbeddedBroker embedded, @Nullable RabbitNode node) throws Exception {
       this.embedded = embedded;
+      this.node = node;
+      this.port = node != null ? node.port() : 5672;
       if (embedded != null) {
         raw = embedded.newConnection("test-raw-" + id);
       } else {
         ConnectionFactory f = new ConnectionFactory();
         f.setHost("127.0.0.1");
+        f.setPort(port);
         // Recovers like the SDK does, so tests that close all connections keep their observer.
         f.setAutomaticRecoveryEnabled(true);
         f.setNetworkRecoveryInterval(500);
@@ -174,6 +212,7 @@ public final class BrokerExtension
       }
       ConnectionFactory f = new ConnectionFactory();
       f.setHost("127.0.0.1");
+      f.setPort(port);
       f.setAutomaticRecoveryEnabled(false);
       return f.newConnection("test-" + name + "-" + id);
     }
@@ -208,17 +247,20 @@ public final class BrokerExtension
         }
         return byName;
       }
-      List<String> cmd =
-          List.of(
-              "rabbitmqctl",
-              "-q",
-              "list_queues",
-              "name",
-              "type",
-              "arguments",
-              "messages_ready",
-              "messages_unacknowledged",
-              "--formatter=json");
+      String[] args = {
+        "list_queues",
+        "name",
+        "type",
+        "arguments",
+        "messages_ready",
+        "messages_unacknowledged",
+        "--formatter=json"
+      };
+      if (node != null) {
+        return parseQueues(new ObjectMapper().readTree(node.ctl(args)), byName);
+      }
+      List<String> cmd = new ArrayList<>(List.of("rabbitmqctl", "-q"));
+      cmd.addAll(List.of(args));
       File out = File.createTempFile("rabbitmqctl", ".json");
       try {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(false).redirectOutput(out).start();
@@ -229,24 +271,47 @@ public final class BrokerExtension
         if (p.exitValue() != 0) {
           throw new AssertionError("rabbitmqctl list_queues exited with " + p.exitValue());
         }
-        for (JsonNode q : new ObjectMapper().readTree(out)) {
-          // arguments: [[name, type, value], ...]
-          Map<String, String> args = new HashMap<>();
-          for (JsonNode a : q.get("arguments")) {
-            args.put(a.get(0).asText(), a.get(2).asText());
-          }
-          byName.put(
-              q.get("name").asText(),
-              new QueueStats(
-                  q.get("type").asText(),
-                  args,
-                  q.get("messages_ready").asInt(),
-                  q.get("messages_unacknowledged").asInt()));
-        }
-        return byName;
+        return parseQueues(new ObjectMapper().readTree(out), byName);
       } finally {
         Files.deleteIfExists(out.toPath());
       }
+    }
+
+    private static Map<String, QueueStats> parseQueues(
+        JsonNode queues, Map<String, QueueStats> byName) {
+      for (JsonNode q : queues) {
+        // arguments: [[name, type, value], ...]
+        Map<String, String> args = new HashMap<>();
+        for (JsonNode a : q.get("arguments")) {
+          args.put(a.get(0).asText(), a.get(2).asText());
+        }
+        byName.put(
+            q.get("name").asText(),
+            new QueueStats(
+                q.get("type").asText(),
+                args,
+                q.get("messages_ready").asInt(),
+                q.get("messages_unacknowledged").asInt()));
+      }
+      return byName;
+    }
+
+    /**
+     * Closes every client connection of the broker, as an operator or a network fault would. Only
+     * on the private node ({@link PrivateNode}): on the shared broker it would cut off everyone.
+     */
+    public void closeAllConnections() throws Exception {
+      if (node == null) {
+        throw new IllegalStateException(
+            "closing every connection is only done on the private node: annotate the test with"
+                + " @BrokerExtension.PrivateNode");
+      }
+      node.closeAllConnections();
+    }
+
+    /** The private node this test runs on, when it runs on one. */
+    public @Nullable RabbitNode privateNode() {
+      return node;
     }
 
     /** The test's own exchange. */
@@ -266,6 +331,7 @@ public final class BrokerExtension
     public BloodbankOptions.Builder options() {
       return BloodbankOptions.builder()
           .transport(embedded != null ? Transport.embedded(embedded) : Transport.amqp())
+          .address("127.0.0.1", port)
           .exchange(exchange())
           .serviceName(serviceName())
           .recoveryInterval(Duration.ofMillis(500))
@@ -364,6 +430,7 @@ public final class BrokerExtension
       // A fresh connection: the test may have closed or broken the raw one.
       ConnectionFactory f = new ConnectionFactory();
       f.setHost("127.0.0.1");
+      f.setPort(port);
       try (Connection c = f.newConnection("test-cleanup-" + id)) {
         for (String q : queues) {
           for (String name : List.of(q, q + ".dlq")) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.fault.RedisNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -20,7 +21,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Publishing with parents records causation in the real Redis, and Redis faults never hurt it. */
+/**
+ * Publishing with parents records causation in the real Redis, and Redis faults (on a private
+ * {@code redis-server}) never hurt it.
+ */
 @ExtendWith(BrokerExtension.class)
 class CorrelationPublishIT {
   private RedisClient rawClient;
@@ -79,126 +83,89 @@ class CorrelationPublishIT {
         .contains("\"event_type\":\"test.ready\"");
   }
 
+  /** A bus tracking causation in a private Redis (faults there disturb nobody). */
+  private Bloodbank connect(BrokerExtension.Broker broker, RedisNode node) {
+    return broker.connect(
+        o ->
+            o.correlation(
+                RedisTrackerOptions.builder()
+                    .uri(node.uri() + "/0")
+                    .ttl(Duration.ofHours(1))
+                    .commandTimeout(Duration.ofMillis(300))
+                    .build()));
+  }
+
   @Test
   void redisKilledOrPausedNeverBlocksOrFailsAPublish(BrokerExtension.Broker broker)
       throws Exception {
-    Bloodbank bus = connect(broker);
-    Publisher p = bus.publisher();
-    CorrelationRecorder recorder = bus.correlationRecorder().orElseThrow();
-    EventEnvelope<String> root = p.publish("test.root", "r").get(5, TimeUnit.SECONDS);
-    written.add(root.eventId());
+    try (RedisNode node = RedisNode.create()) {
+      Bloodbank bus = connect(broker, node);
+      Publisher p = bus.publisher();
+      CorrelationRecorder recorder = bus.correlationRecorder().orElseThrow();
+      EventEnvelope<String> root = p.publish("test.root", "r").get(5, TimeUnit.SECONDS);
 
-    List<CompletableFuture<EventEnvelope<String>>> futures = new ArrayList<>();
-    for (int i = 0; i < 300; i++) {
-      if (i == 100) {
-        // kill the tracker's connections; Lettuce reconnects by itself
-        for (String line : redis.clientList().split("\n")) {
-          if (line.contains("name=bloodbank-correlation")) {
-            String id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
-            redis.clientKill(io.lettuce.core.KillArgs.Builder.id(Long.parseLong(id)));
-          }
+      List<CompletableFuture<EventEnvelope<String>>> futures = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        if (i == 100) {
+          node.killClients(); // Lettuce reconnects by itself
         }
+        if (i == 200) {
+          node.pause(Duration.ofMillis(1500));
+        }
+        futures.add(p.publish("test.child", "c" + i, List.of(root.eventId())));
+        Thread.sleep(5);
       }
-      if (i == 200) {
-        redis.clientPause(1500);
-      }
-      futures.add(p.publish("test.child", "c" + i, List.of(root.eventId())));
-      Thread.sleep(5);
-    }
-    CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
-    for (CompletableFuture<EventEnvelope<String>> f : futures) {
-      written.add(f.join().eventId());
-    }
-    assertThat(futures).allSatisfy(f -> assertThat(f).isCompletedWithValueMatching(e -> e != null));
+      CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+      assertThat(futures)
+          .allSatisfy(f -> assertThat(f).isCompletedWithValueMatching(e -> e != null));
 
-    // After the pause ends, recording resumes by itself.
-    Thread.sleep(1600);
-    EventEnvelope<String> later =
-        p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
-    written.add(later.eventId());
-    Await.until(() -> redis.exists("bloodbank:correlation:forward:" + later.eventId()) == 1);
-    // The link is in Redis a moment before its answer reaches the recorder.
-    Await.until(() -> !recorder.inOutage());
-    assertThat(recorder.recorded() + recorder.lost()).isGreaterThanOrEqualTo(300);
-    assertThat(recorder.lost()).isPositive();
+      // After the pause ends, recording resumes by itself.
+      Thread.sleep(1600);
+      EventEnvelope<String> later =
+          p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
+      Await.until(
+          () ->
+              node.command("EXISTS", "bloodbank:correlation:forward:" + later.eventId())
+                  .equals(":1"));
+      // The link is in Redis a moment before its answer reaches the recorder.
+      Await.until(() -> !recorder.inOutage());
+      assertThat(recorder.recorded() + recorder.lost()).isGreaterThanOrEqualTo(300);
+      assertThat(recorder.lost()).isPositive();
+      bus.close();
+    }
   }
 
   @Test
   void redisShutdownAndRestartDuringPublishing(BrokerExtension.Broker broker) throws Exception {
-    Bloodbank bus = connect(broker);
-    Publisher p = bus.publisher();
-    EventEnvelope<String> root = p.publish("test.root", "r").get(5, TimeUnit.SECONDS);
-    written.add(root.eventId());
-    List<CompletableFuture<EventEnvelope<String>>> futures = new ArrayList<>();
-    try {
+    try (RedisNode node = RedisNode.create()) {
+      Bloodbank bus = connect(broker, node);
+      Publisher p = bus.publisher();
+      EventEnvelope<String> root = p.publish("test.root", "r").get(5, TimeUnit.SECONDS);
+      List<CompletableFuture<EventEnvelope<String>>> futures = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         if (i == 50) {
-          run("redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave");
+          node.shutdown();
         }
         if (i == 150) {
-          startRedis();
+          node.start();
         }
         futures.add(p.publish("test.child", "c" + i, List.of(root.eventId())));
         Thread.sleep(10);
       }
-    } finally {
-      startRedis();
-    }
-    CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
-    for (CompletableFuture<EventEnvelope<String>> f : futures) {
-      written.add(f.join().eventId());
-    }
-    // Lettuce reconnects on its own; new links are recorded again.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    boolean recorded = false;
-    while (!recorded && System.nanoTime() < deadline) {
-      EventEnvelope<String> later =
-          p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
-      written.add(later.eventId());
-      Thread.sleep(300);
-      try {
-        recorded = redis.exists("bloodbank:correlation:forward:" + later.eventId()) == 1;
-      } catch (RuntimeException e) {
-        // the test's own connection is reconnecting too
+      CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+      // Lettuce reconnects on its own; new links are recorded again.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      boolean recorded = false;
+      while (!recorded && System.nanoTime() < deadline) {
+        EventEnvelope<String> later =
+            p.publish("test.child", "later", List.of(root.eventId())).get(5, TimeUnit.SECONDS);
+        Thread.sleep(300);
+        recorded =
+            node.command("EXISTS", "bloodbank:correlation:forward:" + later.eventId()).equals(":1");
       }
+      assertThat(recorded).as("a link recorded after Redis came back").isTrue();
+      assertThat(bus.correlationRecorder().orElseThrow().lost()).isPositive();
+      bus.close();
     }
-    assertThat(recorded).as("a link recorded after Redis came back").isTrue();
-    assertThat(bus.correlationRecorder().orElseThrow().lost()).isPositive();
-  }
-
-  private static void startRedis() throws Exception {
-    if (pingRedis()) {
-      return;
-    }
-    run(
-        "redis-server",
-        "--daemonize",
-        "yes",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "6379",
-        "--save",
-        "",
-        "--appendonly",
-        "no");
-    for (int i = 0; i < 50 && !pingRedis(); i++) {
-      Thread.sleep(100);
-    }
-  }
-
-  private static boolean pingRedis() {
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", 6379), 200);
-      return true;
-    } catch (java.io.IOException e) {
-      return false;
-    }
-  }
-
-  private static void run(String... command) throws Exception {
-    Process proc = new ProcessBuilder(command).redirectErrorStream(true).start();
-    proc.getInputStream().readAllBytes();
-    proc.waitFor(30, TimeUnit.SECONDS);
   }
 }

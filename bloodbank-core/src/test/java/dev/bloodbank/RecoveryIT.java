@@ -7,11 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DeliverCallback;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -35,14 +31,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Faults on the real broker: every client connection closed by {@code rabbitmqctl}, a channel
- * closed by a channel error, wrong credentials. Closing all connections hits every client of the
- * broker, so those tests stay in this class.
+ * Faults on the real broker: every client connection closed by {@code rabbitmqctl} (on the private
+ * node: it hits every client of a broker), a channel closed by a channel error, wrong credentials.
  */
 @ExtendWith(BrokerExtension.class)
 class RecoveryIT {
 
   @Test
+  @BrokerExtension.PrivateNode("closes every connection of the broker")
   void subscriberResumesAfterEveryConnectionIsClosed(BrokerExtension.Broker broker)
       throws Exception {
     Bloodbank bus = broker.connect();
@@ -56,7 +52,7 @@ class RecoveryIT {
     assertThat(first.eventId()).isEqualTo(before.eventId());
     assertThat(s.health().isHealthy()).isTrue();
 
-    closeAllConnections();
+    broker.closeAllConnections();
 
     // Publish until one arrives: the bus recovers both connections by itself.
     EventEnvelope<JsonNode> after = null;
@@ -96,7 +92,7 @@ class RecoveryIT {
       received.add(e.eventId());
     }
     assertThat(received).isEqualTo(sent);
-    try (Connection c = freshConnection("observe");
+    try (Connection c = broker.newConnection("observe");
         Channel ch = c.createChannel()) {
       AMQP.Queue.DeclareOk q = ch.queueDeclarePassive(s.queueName());
       assertThat(q.getConsumerCount()).as("consumers on the recovered queue").isEqualTo(1);
@@ -105,6 +101,7 @@ class RecoveryIT {
   }
 
   @Test
+  @BrokerExtension.PrivateNode("closes every connection of the broker")
   void noPublishFutureStaysPendingAcrossAConnectionClose(BrokerExtension.Broker broker)
       throws Exception {
     Bloodbank bus = broker.connect();
@@ -131,7 +128,7 @@ class RecoveryIT {
                 while (futures.size() < 1500 && System.nanoTime() < until) {
                   Thread.sleep(1);
                 }
-                closeAllConnections();
+                broker.closeAllConnections();
                 closeIssued.countDown();
                 while (bus.isConnected() && System.nanoTime() < until) {
                   Thread.sleep(1);
@@ -209,7 +206,7 @@ class RecoveryIT {
     confirmed.add(last.eventId().toString());
 
     // Nothing confirmed is lost; duplicates carry an id that was published.
-    List<String> received = drainAll(q);
+    List<String> received = drainAll(broker, q);
     assertThat(published).containsAll(received);
     assertThat(new HashSet<>(received)).containsAll(confirmed);
   }
@@ -287,38 +284,11 @@ class RecoveryIT {
 
   // ---- helpers ---------------------------------------------------------------------------
 
-  /** Closes every client connection on the broker, waiting at most 30 s for rabbitmqctl. */
-  static void closeAllConnections() throws Exception {
-    File out = File.createTempFile("rabbitmqctl", ".log");
-    try {
-      Process p =
-          new ProcessBuilder("rabbitmqctl", "close_all_connections", "test")
-              .redirectErrorStream(true)
-              .redirectOutput(out)
-              .start();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("rabbitmqctl close_all_connections did not finish in 30 s");
-      }
-      assertThat(p.exitValue())
-          .as(new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8))
-          .isZero();
-    } finally {
-      Files.deleteIfExists(out.toPath());
-    }
-  }
-
-  private static Connection freshConnection(String name) throws Exception {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setHost("127.0.0.1");
-    f.setAutomaticRecoveryEnabled(false);
-    return f.newConnection("test-" + name);
-  }
-
   /** Takes every message now in the queue and returns their message ids, duplicates included. */
-  private static List<String> drainAll(String queue) throws Exception {
+  private static List<String> drainAll(BrokerExtension.Broker broker, String queue)
+      throws Exception {
     List<String> ids = new CopyOnWriteArrayList<>();
-    try (Connection c = freshConnection("drain")) {
+    try (Connection c = broker.newConnection("drain")) {
       Channel ch = c.createChannel();
       int expected = ch.queueDeclarePassive(queue).getMessageCount();
       AtomicInteger n = new AtomicInteger();

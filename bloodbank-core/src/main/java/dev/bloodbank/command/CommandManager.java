@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * succeeded, and on failure runs its rollback and publishes {@code command.failed}.
  *
  * <p>Each command runs under a claim in the {@link ProcessedCommands} store, renewed while it runs
- * (on the manager's own {@code bloodbank-command-lease-N} thread): a second delivery of a command
- * that is running elsewhere waits for its outcome instead of running it again.
+ * (on the manager's own {@code bloodbank-command-lease-N} thread, which exists only while commands
+ * run): a second delivery of a command that is running elsewhere waits for its outcome instead of
+ * running it again.
  *
  * <p>Thread-safe; shared by a processor's workers. Close it to release its publisher and thread.
  */
@@ -107,6 +108,9 @@ public final class CommandManager implements AutoCloseable {
               return t;
             });
     l.setRemoveOnCancelPolicy(true);
+    // The thread exists only while commands run: renewals are cancelled when each one ends.
+    l.setKeepAliveTime(1, TimeUnit.SECONDS);
+    l.allowCoreThreadTimeOut(true);
     this.leases = l;
   }
 

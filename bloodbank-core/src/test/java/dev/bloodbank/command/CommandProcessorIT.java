@@ -10,7 +10,6 @@ import dev.bloodbank.Await;
 import dev.bloodbank.Bloodbank;
 import dev.bloodbank.BrokerExtension;
 import dev.bloodbank.EventEnvelope;
-import dev.bloodbank.RabbitCtl;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.registry.EventDefinition;
 import java.time.Duration;
@@ -25,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -78,7 +78,15 @@ class CommandProcessorIT {
     return bus;
   }
 
-  private static CommandProcessor start(
+  private final List<CommandProcessor> processors = new ArrayList<>();
+
+  /** Before the bus: a processor outlives it otherwise. */
+  @AfterEach
+  void closeProcessors() {
+    processors.forEach(CommandProcessor::close);
+  }
+
+  private CommandProcessor start(
       BrokerExtension.Broker broker, Bloodbank bus, ProcessedCommands store) {
     CommandProcessor p =
         CommandProcessor.start(
@@ -89,6 +97,7 @@ class CommandProcessorIT {
                 .retries(2, List.of(Duration.ofMillis(50)))
                 .build());
     broker.track(p.subscriber());
+    processors.add(p);
     return p;
   }
 
@@ -187,6 +196,7 @@ class CommandProcessorIT {
 
   @Test
   @BrokerExtension.RealBrokerOnly("closes every connection with rabbitmqctl")
+  @BrokerExtension.PrivateNode("closes every connection of the broker")
   void aConnectionLostMidCommandStillHasOneEffectById(BrokerExtension.Broker broker)
       throws Exception {
     Bloodbank bus = connect(broker, CorrelationTracker.inMemory());
@@ -197,7 +207,7 @@ class CommandProcessorIT {
         EventEnvelope.builder(TYPE, new Increment(key, false, 1500)).build();
     bus.publisher().publish(cmd).get(5, TimeUnit.SECONDS);
     Thread.sleep(500);
-    RabbitCtl.closeAllConnections();
+    broker.closeAllConnections();
     List<GetResponse> got = broker.drain(effects, 10, Duration.ofSeconds(8));
     assertThat(got).isNotEmpty();
     Set<String> ids = new HashSet<>();

@@ -39,6 +39,7 @@ class CorrelationRecorderIT {
   }
 
   @Test
+  @RedisExtension.PrivateNode("pauses every client's writes")
   void killedConnectionAndPausedWritesNeverBlockAndRecordingResumes(RedisExtension.Redis redis)
       throws Exception {
     CorrelationTracker tracker = redis.tracker(redis.options().commandTimeout(TIMEOUT).build());
@@ -69,8 +70,7 @@ class CorrelationRecorderIT {
     assertThat(during.outages()).isPositive();
     assertThat(during.lastFailure()).isNotBlank().doesNotContain("\n");
 
-    // After the pause, new links are recorded again without anything being restarted. (Probes
-    // until one gets through: another suite may pause the shared Redis meanwhile.)
+    // After the pause, new links are recorded again without anything being restarted.
     awaitRecordingWorks(redis, recorder, root);
     Await.until(() -> recorder.health() == CorrelationRecorder.Health.HEALTHY);
     assertThat(tracker.children(root).get(5, TimeUnit.SECONDS)).hasSizeGreaterThan(1);
@@ -102,6 +102,7 @@ class CorrelationRecorderIT {
   }
 
   @Test
+  @RedisExtension.PrivateNode("pauses every client's writes")
   void whileRedisIsPausedTheInFlightBoundDropsTheRest(RedisExtension.Redis redis) throws Exception {
     CorrelationTracker tracker = redis.tracker(redis.options().commandTimeout(TIMEOUT).build());
     CorrelationRecorder recorder = new CorrelationRecorder(tracker, 10);

@@ -1,6 +1,7 @@
 package dev.bloodbank.correlation;
 
 import dev.bloodbank.BrokerExtension;
+import dev.bloodbank.fault.RedisNode;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -9,6 +10,10 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,16 +21,20 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * Gives each integration test a raw connection to the real Redis at localhost:6379, fresh event ids
  * whose correlation keys are deleted afterwards, and a client name of its own, so tests run in any
- * order and beside other suites.
+ * order and beside other suites. A test annotated {@link PrivateNode} gets a private {@code
+ * redis-server} ({@link RedisNode}) instead: faults that hit every client (pausing writes) are made
+ * there only.
  *
  * <p>When Redis is unreachable the test fails if {@code CI} is set, and is skipped otherwise.
  * Inject a {@link Redis} parameter.
@@ -35,10 +44,23 @@ public final class RedisExtension
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(RedisExtension.class);
 
+  /** Runs the annotated test against a private {@code redis-server} of its own. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target({ElementType.TYPE, ElementType.METHOD})
+  public @interface PrivateNode {
+    /** Why the shared Redis will not do. */
+    String value();
+  }
+
   @Override
   public void beforeEach(ExtensionContext context) {
     BrokerExtension.requireService("Redis", "127.0.0.1", 6379);
-    context.getStore(NS).put("redis", new Redis());
+    boolean own =
+        context
+            .getTestMethod()
+            .map(m -> AnnotationSupport.isAnnotated(m, PrivateNode.class))
+            .orElse(false);
+    context.getStore(NS).put("redis", new Redis(own ? RedisNode.create() : null));
   }
 
   @Override
@@ -64,11 +86,20 @@ public final class RedisExtension
     private static final Pattern CLIENT_ID = Pattern.compile("\\bid=(\\d+)\\b");
 
     private final String name = "bb-it-" + UUID.randomUUID().toString().substring(0, 8);
-    private final RedisClient client = RedisClient.create("redis://127.0.0.1:6379/0");
-    private final StatefulRedisConnection<String, String> connection = client.connect();
+    private final @Nullable RedisNode node;
+    private final String uri;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> connection;
     private final List<UUID> ids = new CopyOnWriteArrayList<>();
     private final List<CorrelationTracker> trackers = new CopyOnWriteArrayList<>();
     private volatile long pausedUntilNanos;
+
+    Redis(@Nullable RedisNode node) {
+      this.node = node;
+      this.uri = node != null ? node.uri() + "/0" : "redis://127.0.0.1:6379/0";
+      this.client = RedisClient.create(uri);
+      this.connection = client.connect();
+    }
 
     /** Commands on a connection of the test's own (not the tracker's). */
     public RedisCommands<String, String> sync() {
@@ -103,9 +134,9 @@ public final class RedisExtension
       return name;
     }
 
-    /** Options for local Redis: this test's client name, a 1-hour TTL. */
+    /** Options for this test's Redis: its client name, a 1-hour TTL. */
     public RedisTrackerOptions.Builder options() {
-      return RedisTrackerOptions.builder().clientName(name).ttl(Duration.ofHours(1));
+      return RedisTrackerOptions.builder().uri(uri).clientName(name).ttl(Duration.ofHours(1));
     }
 
     /** A tracker closed after the test. */
@@ -149,8 +180,16 @@ public final class RedisExtension
       return n;
     }
 
-    /** {@code CLIENT PAUSE millis WRITE}: write commands of every client wait that long. */
+    /**
+     * {@code CLIENT PAUSE millis WRITE}: write commands of every client wait that long. Only on a
+     * private node ({@link PrivateNode}): everyone else's writes would wait too.
+     */
     public void pauseWrites(long millis) {
+      if (node == null) {
+        throw new IllegalStateException(
+            "pausing Redis is only done on a private node: annotate the test with"
+                + " @RedisExtension.PrivateNode");
+      }
       pausedUntilNanos = System.nanoTime() + Duration.ofMillis(millis).toNanos();
       client("PAUSE", Long.toString(millis), "WRITE");
     }
@@ -183,6 +222,9 @@ public final class RedisExtension
       } finally {
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (node != null) {
+          node.close();
+        }
       }
     }
   }

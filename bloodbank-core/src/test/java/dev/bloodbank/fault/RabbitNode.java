@@ -99,6 +99,7 @@ public final class RabbitNode {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       // -detached returns before the node registers; wait for its pid file, then for the app.
+      awaitPidFile(dir.resolve("rabbit.pid"), Duration.ofSeconds(60));
       ctl("wait", dir.resolve("rabbit.pid").toString(), "--timeout", "120");
       ctl("await_startup", "--timeout", "120");
     } catch (IOException e) {
@@ -109,6 +110,27 @@ public final class RabbitNode {
     System.out.printf(
         "private RabbitMQ node %s on 127.0.0.1:%d (TLS %d) booted in %.1f s%n",
         node, port, tlsPort, bootTime.toMillis() / 1000.0);
+  }
+
+  /**
+   * Waits until the pid file holds a whole pid: {@code rabbitmqctl wait} refuses one read while it
+   * is being written ({@code garbage_in_pid_file}).
+   */
+  private static void awaitPidFile(Path pidFile, Duration max)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(pidFile)) {
+        String now = Files.readString(pidFile).trim();
+        if (now.matches("\\d+") && now.equals(last)) {
+          return;
+        }
+        last = now;
+      }
+      Thread.sleep(50);
+    }
+    throw new IOException("no pid in " + pidFile + " after " + max);
   }
 
   /**

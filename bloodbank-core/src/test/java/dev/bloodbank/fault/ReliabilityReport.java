@@ -49,7 +49,13 @@ public final class ReliabilityReport implements TestExecutionListener {
     "wrong password: clear error, password nowhere",
     "control characters escaped in logs",
     "fuzzing the envelope decoder",
-    "soak: 30 min, 2,000 events/s, connection kills"
+    "soak: 30 min, 2,000 events/s, connection kills",
+    "memory alarm under load: calls return, futures settle, close bounded, none lost",
+    "continuations that publish and wait, more than callback threads",
+    "close() racing subscribe, publish, durable publishers, commands: nothing left open",
+    "two command processors, redeliveries mid-execution: each command runs once",
+    "hostile attempts header, expiration and user id on incoming events",
+    "no test disturbs the shared RabbitMQ and Redis"
   };
 
   /** Tests written before this suite, by "SimpleClassName#method", and what they cover. */
@@ -110,7 +116,7 @@ public final class ReliabilityReport implements TestExecutionListener {
   /**
    * Adds a test's counts to a scenario's row.
    *
-   * @param scenario 1 to 23
+   * @param scenario 1 to 29
    * @param events events the test published (or appended)
    * @param lost accepted events never consumed
    * @param duplicated events consumed more than once (same id)

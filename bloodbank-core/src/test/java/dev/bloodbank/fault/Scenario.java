@@ -9,6 +9,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface Scenario {
-  /** The scenario numbers, 1 to 23. */
+  /** The scenario numbers, 1 to 29. */
   int[] value();
 }

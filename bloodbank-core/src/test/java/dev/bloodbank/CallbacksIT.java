@@ -1,0 +1,71 @@
+package dev.bloodbank;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bloodbank.fault.Scenario;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Continuations of publish futures are application code: they may block, even on another publish,
+ * without stalling the completions they wait for (issue #15).
+ */
+@ExtendWith(BrokerExtension.class)
+class CallbacksIT {
+
+  @Test
+  @Scenario(25)
+  void moreContinuationsThatPublishAndWaitThanCallbackThreadsAllComplete(
+      BrokerExtension.Broker broker) throws Exception {
+    Bloodbank bus = broker.connect();
+    String q = broker.rawQueue("chain.#");
+    Publisher p = bus.publisher();
+    int chains = 32;
+    List<CompletableFuture<EventEnvelope<Map<String, Integer>>>> all = new ArrayList<>();
+    for (int i = 0; i < chains; i++) {
+      int n = i;
+      all.add(
+          p.publish("chain.first", Map.of("i", n))
+              .thenApply(
+                  first ->
+                      p.publishAndWait(
+                          EventEnvelope.builder("chain.second", Map.of("i", n))
+                              .withCorrelationId(first.eventId())
+                              .build())));
+    }
+    CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+    assertThat(broker.drain(q, 2 * chains, Duration.ofSeconds(10))).hasSize(2 * chains);
+  }
+
+  @Test
+  void completionsRunOnTheApplicationsExecutorWhichTheBusNeverShutsDown(
+      BrokerExtension.Broker broker) throws Exception {
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService mine =
+        Executors.newCachedThreadPool(r -> new Thread(r, "app-callbacks-" + n.incrementAndGet()));
+    try {
+      Bloodbank bus = broker.connect(o -> o.callbackExecutor(mine));
+      broker.rawQueue("mine.#");
+      String thread =
+          bus.publisher()
+              .publish("mine.one", Map.of("i", 1))
+              .thenApply(e -> Thread.currentThread().getName())
+              .get(10, TimeUnit.SECONDS);
+      assertThat(thread).startsWith("app-callbacks-");
+      assertThat(bus.callbackExecutor()).isSameAs(mine);
+      bus.close();
+      assertThat(mine.isShutdown()).as("the application's executor after close").isFalse();
+    } finally {
+      mine.shutdownNow();
+    }
+  }
+}
