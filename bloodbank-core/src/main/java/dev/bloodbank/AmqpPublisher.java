@@ -43,6 +43,9 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   /** How much longer than its bound {@link #publishAndWait} waits before giving up. */
   private static final long WAIT_SLACK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+  /** How long a batch of completions may make no progress before another thread joins in. */
+  private static final long STALLED_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
+
   private final BusContext ctx;
   private final BusThreads threads;
   private final BusConnections connections;
@@ -56,6 +59,9 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private final long confirmTimeoutNanos;
   private final @Nullable EventInterceptor interceptor;
   private final Executor completions;
+  private final boolean internal;
+  // Batches of application futures still being completed, watched for a continuation that blocks.
+  private final ConcurrentLinkedQueue<Completion> completing = new ConcurrentLinkedQueue<>();
   private final Runnable releaseHeld = this::releaseHeld;
   private final Runnable onClosed;
   // Immutable: made once rather than per event.
@@ -86,6 +92,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.interceptor = interceptor;
     this.completions = internal ? threads.io() : threads.callbacks();
+    this.internal = internal;
     this.onClosed = onClosed;
     this.localSource = Source.local(ctx.options().serviceName());
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
@@ -204,8 +211,9 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   }
 
   /**
-   * Sends a prepared message (retry and dead-letter copies of the subscribers). Never waits: the
-   * copies of a subscriber are bounded by its prefetch, and a delivery thread must not stall.
+   * Sends a prepared message (retry and dead-letter copies of the subscribers) from an I/O thread.
+   * Never waits: the copies of a subscriber are bounded by its prefetch, and a delivery thread must
+   * not stall, nor even touch the publishing connection.
    */
   CompletableFuture<Void> sendRaw(
       String exchange, String routingKey, AMQP.BasicProperties props, byte[] body) {
@@ -215,7 +223,15 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       send.confirmed.completeExceptionally(PublishException.newClosed(exchange, routingKey));
       return send.confirmed;
     }
-    submit(send, 0);
+    if (!window.tryAcquire()) {
+      send.finish();
+      send.confirmed.completeExceptionally(
+          PublishException.newTimedOut(exchange, routingKey, 0, 0));
+      return send.confirmed;
+    }
+    threads.io(
+        () -> start(send),
+        () -> fail(send, PublishException.newClosed(send.exchange, send.routingKey)));
     return send.confirmed;
   }
 
@@ -389,16 +405,14 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
     if (!confirmed.isEmpty()) {
       // One task per confirm rather than per event: a hand-off can wake a thread each time.
-      Runnable task =
-          () -> {
-            for (Send s : confirmed) {
-              s.confirmed.complete(null);
-            }
-          };
+      Completion batch = new Completion(confirmed);
+      if (!internal && confirmed.size() > 1) {
+        completing.add(batch);
+      }
       try {
-        completions.execute(task);
+        completions.execute(batch);
       } catch (RejectedExecutionException e) {
-        task.run();
+        batch.run();
       }
     }
   }
@@ -428,9 +442,52 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     connections.releaseStuckWrite(Duration.ofNanos(nanos));
   }
 
+  /**
+   * The futures of one multiple confirm, completed in order by whichever threads pull them. A
+   * continuation that blocks holds up only its own thread: when a batch makes no progress for a
+   * sweep, the timer hands it to one more thread (the callback pool grows), so a continuation
+   * waiting for a later future of the same batch is released.
+   */
+  private static final class Completion implements Runnable {
+    final List<Send> sends;
+    final AtomicInteger next = new AtomicInteger();
+    volatile long progressAt = System.nanoTime();
+
+    Completion(List<Send> sends) {
+      this.sends = sends;
+    }
+
+    @Override
+    public void run() {
+      int i;
+      while ((i = next.getAndIncrement()) < sends.size()) {
+        progressAt = System.nanoTime();
+        sends.get(i).confirmed.complete(null);
+      }
+    }
+
+    boolean pulled() {
+      return next.get() >= sends.size();
+    }
+  }
+
   /** On the timer: overdue confirms, expired held sends, stuck writes. Never blocks. */
   void sweep() {
     long now = System.nanoTime();
+    if (!completing.isEmpty()) {
+      for (Completion c : completing) {
+        if (c.pulled()) {
+          completing.remove(c);
+        } else if (now - c.progressAt > STALLED_NANOS) {
+          c.progressAt = now; // one more helper per stalled period
+          try {
+            completions.execute(c);
+          } catch (RejectedExecutionException e) {
+            completing.remove(c); // closing: the threads that hold it finish it
+          }
+        }
+      }
+    }
     for (ConfirmChannel ch : channels) {
       ch.sweep(now, confirmTimeoutNanos);
     }

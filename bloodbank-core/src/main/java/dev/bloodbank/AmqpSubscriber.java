@@ -534,6 +534,14 @@ final class AmqpSubscriber<T> implements Subscriber {
     if (props.getUserId() != null) {
       headers.put(FailureHeaders.ORIGINAL_USER_ID, props.getUserId());
     }
+    // Sender-selected distribution: the broker would also copy the message into the queues a
+    // producer named, with this consumer's rights.
+    for (String cc : List.of("CC", "BCC")) {
+      Object v = headers.remove(cc);
+      if (v != null) {
+        headers.put(FailureHeaders.ORIGINAL_PREFIX + cc.toLowerCase(java.util.Locale.ROOT), v);
+      }
+    }
     AMQP.BasicProperties copy =
         props.builder().headers(headers).deliveryMode(2).expiration(null).userId(null).build();
     long tag = delivery.getDeliveryTag();
@@ -686,6 +694,10 @@ final class AmqpSubscriber<T> implements Subscriber {
     try {
       if (channel.isOpen()) {
         channel.close();
+      } else {
+        // A channel of a recovering connection: abort stops recovery from bringing it (and its
+        // consumer) back.
+        channel.abort();
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       LOG.debug("closing channel of '{}': {}", queue, e.toString());

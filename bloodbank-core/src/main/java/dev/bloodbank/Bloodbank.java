@@ -68,6 +68,8 @@ public final class Bloodbank implements AutoCloseable {
   private final Set<WalPublisher> durablePublishers = ConcurrentHashMap.newKeySet();
   private final Set<AmqpSubscriber<?>> subscribers = ConcurrentHashMap.newKeySet();
   private final Object lock = new Object();
+  private final Object defaultLock = new Object();
+  private final Object systemLock = new Object();
   private int creating; // guarded by lock: children being made right now
   private volatile @Nullable AmqpPublisher defaultPublisher;
   private volatile @Nullable AmqpPublisher systemPublisher;
@@ -231,7 +233,8 @@ public final class Bloodbank implements AutoCloseable {
   public Publisher publisher() {
     AmqpPublisher p = defaultPublisher;
     if (p == null || p.isClosed()) {
-      synchronized (lock) {
+      // Not the bus's lock: close() must never wait for channels to open.
+      synchronized (defaultLock) {
         p = defaultPublisher;
         if (p == null || p.isClosed()) {
           p = newPublisher(PublisherOptions.defaults());
@@ -490,13 +493,12 @@ public final class Bloodbank implements AutoCloseable {
     }
   }
 
-  /** Closes children side by side on I/O threads, waiting for all of them until the deadline. */
+  /**
+   * Closes children side by side on I/O threads, waiting for all of them until the deadline; one
+   * stuck on the broker past it is released when the connections close.
+   */
   private <C> void closeAll(List<C> children, Consumer<C> close, long deadline) {
     if (children.isEmpty()) {
-      return;
-    }
-    if (children.size() == 1) {
-      close.accept(children.get(0));
       return;
     }
     List<CompletableFuture<Void>> all = new ArrayList<>(children.size());
@@ -562,31 +564,35 @@ public final class Bloodbank implements AutoCloseable {
   AmqpPublisher systemPublisher() {
     AmqpPublisher p = systemPublisher;
     if (p == null) {
-      synchronized (lock) {
+      synchronized (systemLock) {
         p = systemPublisher;
         if (p == null) {
-          ensureOpen();
-          try {
-            p =
-                new AmqpPublisher(
-                    ctx,
-                    connections.requirePublishing(),
-                    PublisherOptions.builder()
-                        .channels(1)
-                        .mandatory(true)
-                        .maxInFlight(PublisherOptions.MAX_IN_FLIGHT)
-                        .build(),
-                    null,
-                    true,
-                    () -> {});
-          } catch (IOException | RuntimeException e) {
-            if (e instanceof ConnectionException) {
-              throw (ConnectionException) e;
-            }
-            throw new BloodbankException(
-                "cannot open the retry publisher channel: " + e.getMessage(), e);
-          }
-          systemPublisher = p;
+          p =
+              create(
+                  "retry publisher",
+                  () -> {
+                    try {
+                      return new AmqpPublisher(
+                          ctx,
+                          connections.requirePublishing(),
+                          PublisherOptions.builder()
+                              .channels(1)
+                              .mandatory(true)
+                              .maxInFlight(PublisherOptions.MAX_IN_FLIGHT)
+                              .build(),
+                          null,
+                          true,
+                          () -> {});
+                    } catch (IOException | RuntimeException e) {
+                      if (e instanceof ConnectionException) {
+                        throw (ConnectionException) e;
+                      }
+                      throw new BloodbankException(
+                          "cannot open the retry publisher channel: " + e.getMessage(), e);
+                    }
+                  },
+                  made -> systemPublisher = made,
+                  made -> made.close(System.nanoTime()));
         }
       }
     }

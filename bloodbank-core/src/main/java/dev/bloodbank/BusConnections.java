@@ -60,6 +60,7 @@ final class BusConnections {
   private final AtomicBoolean releasing = new AtomicBoolean();
   private volatile @Nullable Connection publishing;
   private volatile @Nullable Connection consuming;
+  private @Nullable CompletableFuture<Connection> consumingConnect; // guarded by lock
   private volatile @Nullable String blockedReason;
   private volatile long lastConnectWarning;
   private volatile boolean closed;
@@ -126,13 +127,15 @@ final class BusConnections {
         throw e;
       }
       synchronized (lock) {
+        // Under the lock that close() takes first: either close sees this connection, or this
+        // sees close.
         if (closed) {
           closeQuietly(c, 1000);
           return;
         }
+        LOG.info("connected to {} after a lazy start", options.addresses());
+        connected(c);
       }
-      LOG.info("connected to {} after a lazy start", options.addresses());
-      connected(c);
     } catch (RuntimeException e) {
       long now = System.nanoTime();
       if (now - lastConnectWarning > TimeUnit.MINUTES.toNanos(1)) {
@@ -171,6 +174,7 @@ final class BusConnections {
               new RecoveryListener() {
                 @Override
                 public void handleRecovery(Recoverable recoverable) {
+                  forced = false;
                   // A new socket starts unblocked; the broker says again if it still blocks.
                   unblocked();
                   fire(connectedListeners);
@@ -256,19 +260,60 @@ final class BusConnections {
    */
   Connection consuming() {
     Connection c = consuming;
-    if (c == null) {
-      synchronized (lock) {
-        if (closed) {
-          throw new BloodbankException("this Bloodbank is closed");
-        }
-        c = consuming;
-        if (c == null) {
-          c = connect(consume);
-          consuming = c;
-        }
+    if (c != null) {
+      return c;
+    }
+    CompletableFuture<Connection> connecting;
+    boolean mine = false;
+    synchronized (lock) {
+      if (closed) {
+        throw new BloodbankException("this Bloodbank is closed");
+      }
+      if (consuming != null) {
+        return consuming;
+      }
+      connecting = consumingConnect;
+      if (connecting == null) {
+        // Connected outside the lock, so that close() never waits for a connect.
+        connecting = new CompletableFuture<>();
+        consumingConnect = connecting;
+        mine = true;
       }
     }
-    return c;
+    if (!mine) {
+      try {
+        return connecting.get(2 * options.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r
+            ? r
+            : new ConnectionException("cannot connect: " + e.getCause(), e.getCause());
+      } catch (TimeoutException e) {
+        throw new ConnectionException(
+            "no consuming connection to " + options.addresses() + " within the timeout", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new BloodbankException("interrupted while connecting", e);
+      }
+    }
+    try {
+      Connection made = connect(consume);
+      synchronized (lock) {
+        consumingConnect = null;
+        if (closed) {
+          closeQuietly(made, 1000);
+          throw new BloodbankException("this Bloodbank is closed");
+        }
+        consuming = made;
+      }
+      connecting.complete(made);
+      return made;
+    } catch (RuntimeException e) {
+      synchronized (lock) {
+        consumingConnect = null;
+      }
+      connecting.completeExceptionally(e);
+      throw e;
+    }
   }
 
   boolean isConnected() {
@@ -388,6 +433,13 @@ final class BusConnections {
   private static void closeSocket(@Nullable Socket s) {
     if (s == null) {
       return;
+    }
+    try {
+      // No linger: a TLS socket's close otherwise sends close_notify under the lock a stuck writer
+      // holds, and would wait for it.
+      s.setSoLinger(true, 0);
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("setting SO_LINGER: {}", e.toString());
     }
     try {
       s.close();

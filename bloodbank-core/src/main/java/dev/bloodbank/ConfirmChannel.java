@@ -5,6 +5,8 @@ import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ReturnListener;
 import com.rabbitmq.client.ShutdownListener;
 import com.rabbitmq.client.ShutdownSignalException;
@@ -114,8 +116,12 @@ final class ConfirmChannel {
   private final ReentrantLock lock = new ReentrantLock();
   private volatile @Nullable Generation current;
   private volatile boolean closed;
-  // When the write in progress started (System.nanoTime, never 0), or 0 when none is.
+  // When the write (or channel open) in progress started (System.nanoTime, never 0), or 0.
   private volatile long writeStarted;
+  // Deadlines grow with sequence numbers unless a send was written with an earlier deadline than
+  // the last one (a held send released late); then the sweep reads every outstanding send.
+  private long lastDeadline; // guarded by lock
+  private volatile boolean unordered;
 
   /**
    * Creates the channel; opens it at once unless the connection is blocked, else on the first send
@@ -146,6 +152,24 @@ final class ConfirmChannel {
     ch.addConfirmListener(g);
     ch.addReturnListener(g);
     ch.addShutdownListener(g);
+    if (ch instanceof Recoverable) {
+      ((Recoverable) ch)
+          .addRecoveryListener(
+              new RecoveryListener() {
+                @Override
+                public void handleRecoveryStarted(Recoverable recoverable) {
+                  // The new channel is not in confirm mode yet, so no send was accepted on it:
+                  // whatever is still outstanding went out on the old one, whose confirms never
+                  // come, while the new one numbers its publishes from 1 again and would
+                  // "confirm" them by tag.
+                  failAll(
+                      g.outstanding, new ShutdownSignalException(false, false, null, recoverable));
+                }
+
+                @Override
+                public void handleRecovery(Recoverable recoverable) {}
+              });
+    }
     return g;
   }
 
@@ -174,10 +198,22 @@ final class ConfirmChannel {
               new ShutdownSignalException(true, false, null, connection));
         }
         if (g != null) {
-          // Whatever the dead channel still awaited will never be confirmed.
+          // Whatever the dead channel still awaited will never be confirmed; aborting it also
+          // stops automatic recovery from bringing it back.
           failAll(g.outstanding, new ShutdownSignalException(false, false, null, g.channel));
+          abortQuietly(g.channel);
         }
-        g = open();
+        // Opening waits for the broker: a stuck open is released like a stuck write.
+        writeStarted = System.nanoTime() | 1;
+        try {
+          g = open();
+        } finally {
+          writeStarted = 0;
+        }
+        if (closed) {
+          abortQuietly(g.channel); // closed while it opened: close() saw the old generation
+          throw new AlreadyClosedException(new ShutdownSignalException(false, true, null, this));
+        }
         current = g;
       }
       long seq = g.channel.getNextPublishSeqNo();
@@ -188,6 +224,11 @@ final class ConfirmChannel {
       }
       s.deadlineNanos = deadlineNanos;
       s.returned = null;
+      if (deadlineNanos - lastDeadline < 0 && !g.outstanding.isEmpty()) {
+        unordered = true;
+      } else {
+        lastDeadline = deadlineNanos;
+      }
       g.outstanding.put(seq, s);
       writeStarted = System.nanoTime() | 1;
       try {
@@ -221,14 +262,21 @@ final class ConfirmChannel {
       return;
     }
     ConcurrentNavigableMap<Long, Send> outstanding = g.outstanding;
+    boolean all = unordered;
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       Send s = e.getValue();
       if (nowNanos - s.deadlineNanos < 0) {
+        if (all) {
+          continue;
+        }
         return;
       }
       if (outstanding.remove(e.getKey(), s)) {
         outcomes.timedOut(s);
       }
+    }
+    if (all && outstanding.isEmpty()) {
+      unordered = false;
     }
   }
 
@@ -301,6 +349,9 @@ final class ConfirmChannel {
       try {
         if (g.channel.isOpen()) {
           g.channel.close();
+        } else {
+          // A channel of a recovering connection: abort stops recovery from bringing it back.
+          g.channel.abort();
         }
       } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
         // closing anyway; the shutdown listener fails what is left

@@ -10,7 +10,9 @@ package dev.bloodbank;
  * make it idempotent by event id.
  *
  * <p>Called from the subscriber's worker threads, up to {@link SubscriberOptions#concurrency()} at
- * once; implementations must be thread-safe when the concurrency is above 1.
+ * once; implementations must be thread-safe when the concurrency is above 1. A handler may block,
+ * and may publish and wait ({@link Publisher#publishAndWait}); see <a
+ * href="package-summary.html#threads">Threads</a>.
  *
  * @param <T> the payload type
  */

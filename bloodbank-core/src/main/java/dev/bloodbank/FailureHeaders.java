@@ -55,6 +55,15 @@ public final class FailureHeaders {
    */
   public static final String ORIGINAL_USER_ID = "x-bloodbank-original-user-id";
 
+  /**
+   * Prefix of the headers that keep what a copy must not carry on: {@code x-bloodbank-original-cc}
+   * and {@code x-bloodbank-original-bcc} hold the producer's {@code CC} and {@code BCC} routing
+   * headers, which would make the broker copy each retry or dead letter into the queues they name.
+   *
+   * @since 0.2.0
+   */
+  public static final String ORIGINAL_PREFIX = "x-bloodbank-original-";
+
   /** Schema violations, as a list of {@code "<pointer>: <message>"} strings. */
   public static final String VIOLATIONS = "x-bloodbank-violations";
 

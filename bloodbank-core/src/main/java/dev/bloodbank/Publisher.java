@@ -16,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * the configured retries), {@link UnroutableEventException} (mandatory publishing, no queue bound),
  * {@link EventTooLargeException}, or another {@link BloodbankException} (e.g. the payload cannot be
  * serialized or fails schema validation); nothing is sent in the last two cases. Futures complete
- * on a Bloodbank callback thread, never on the connection's I/O thread.
+ * on the bus's callback executor, never on the connection's I/O thread, and within {@link
+ * PublisherOptions#maxPublishTime()}; see <a href="package-summary.html#threads">Threads</a>.
  *
  * <p>Thread-safe: share one publisher among any number of threads. Obtain one from {@link
  * Bloodbank#publisher()}.
@@ -28,7 +29,8 @@ public interface Publisher extends AutoCloseable {
    *
    * <p>Blocks only while {@link PublisherOptions#maxInFlight()} events await confirms, and then at
    * most {@link PublisherOptions#confirmTimeout()}; the future then fails with {@link
-   * PublishException.Kind#TIMED_OUT}.
+   * PublishException.Kind#TIMED_OUT}. Never blocks on the broker's socket: while the broker blocks
+   * publishing, the event is held unwritten until it unblocks or the confirm timeout passes.
    *
    * @param envelope the event
    * @param <T> the payload type
@@ -62,12 +64,15 @@ public interface Publisher extends AutoCloseable {
       String eventType, T payload, List<UUID> parentIds);
 
   /**
-   * Publishes an event and waits for the outcome.
+   * Publishes an event and waits for the outcome, at most {@link PublisherOptions#maxPublishTime()}
+   * and a few seconds.
    *
    * @param envelope the event
    * @param <T> the payload type
    * @return the envelope, once confirmed
    * @throws BloodbankException the failure the future would have completed with
+   * @throws IllegalStateException when called on a thread Bloodbank needs to complete publishes
+   *     (see <a href="package-summary.html#threads">Threads</a>), where it would wait on itself
    */
   <T> EventEnvelope<T> publishAndWait(EventEnvelope<T> envelope);
 

@@ -41,12 +41,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: the caller encodes and appends; once the record is on disk one send thread ({@code
  * bloodbank-wal-send-N}) hands it to the broker, so events logged while connected go out in order.
- * That thread never waits for the broker: when the inner publisher's window is full or the bus is
- * not connected, the event simply stays in the log for the next drain. Outcomes arrive on the bus's
- * I/O pool (marking records done writes to the file); callers' futures complete on the callback
- * executor. The timer only expires callers' deadlines. The heap holds at most {@code 2 *
- * maxInFlight} events waiting for the send thread plus one small entry per event whose caller still
- * waits (at most a confirm timeout's worth). Thread-safe.
+ * That thread never waits for a confirm or for room in the inner publisher's window: when the
+ * window is full or the bus is not connected, the event stays in the log for the next drain (its
+ * one write to the socket is bounded like any other: released past a confirm timeout). Outcomes
+ * arrive on the bus's I/O pool (marking records done writes to the file); callers' futures complete
+ * on the callback executor. The timer only expires callers' deadlines and asks for drains.
+ *
+ * <p>A drain sends only what waits in the log for a reason: records found when the log was opened,
+ * and records whose first send did not happen or failed. A record just appended belongs to its send
+ * thread hand-off, so nothing is sent before it is on disk, nor twice by a drain racing the first
+ * send. The heap holds at most {@code 2 * maxInFlight} events waiting for the send thread plus one
+ * small entry per event whose caller still waits (at most a confirm timeout's worth) and one
+ * sequence number per event waiting in the log. Thread-safe.
  */
 final class WalPublisher implements DurablePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(WalPublisher.class);
@@ -68,8 +74,12 @@ final class WalPublisher implements DurablePublisher {
   private final ExecutorService sender;
   private final Semaphore buffered;
   private final Map<Long, Waiting> callers = new ConcurrentHashMap<>();
-  // Events on their way to the broker, by sequence number; putting one here claims the send.
-  private final Map<Long, CompletableFuture<Boolean>> sending = new ConcurrentHashMap<>();
+  // Events on their way to the broker, by sequence number; putting one here claims the send. The
+  // future completes with null once confirmed, else with the failure.
+  private final Map<Long, CompletableFuture<@Nullable Throwable>> sending =
+      new ConcurrentHashMap<>();
+  // What a drain may send: found in the log at open, or not sent (or not confirmed) since.
+  private final Set<Long> waitingInLog = ConcurrentHashMap.newKeySet();
   // Returned as unroutable: kept, but sent again only by replay().
   private final Set<Long> parked = ConcurrentHashMap.newKeySet();
   private final Set<Long> undecodable = ConcurrentHashMap.newKeySet();
@@ -133,12 +143,14 @@ final class WalPublisher implements DurablePublisher {
                 t.setDaemon(true);
                 return t;
               });
-      int pending = wal.pendingCount();
-      if (pending > 0) {
+      if (wal.pendingCount() > 0) {
+        for (WalRecord r : wal.pending()) {
+          waitingInLog.add(r.seq());
+        }
         LOG.info(
             "{} holds {} event(s) not confirmed by the broker; they are sent once connected",
             wal.path(),
-            pending);
+            waitingInLog.size());
       }
       ticker = threads.every(this::tick, TICK_NANOS);
       ctx.connections().onConnected(drainListener);
@@ -246,30 +258,51 @@ final class WalPublisher implements DurablePublisher {
 
   /** On the send thread: hands a just-logged event to the broker, if it can take it now. */
   private void sendFresh(long seq, EventEnvelope<?> event, Waiting w) {
+    CompletableFuture<@Nullable Throwable> f = null;
     try {
-      if (closed || !ctx.connections().isConnected()) {
-        return; // stays in the log for the next drain
-      }
-      if (send(seq, event) != null) {
-        w.handedToBroker = true;
+      if (!closed && ctx.connections().isConnected()) {
+        f = send(seq, event);
       }
     } catch (RuntimeException e) {
       LOG.debug("event {} waits in {}: {}", seq, wal.path(), e.toString());
     } finally {
       buffered.release();
     }
+    if (f == null) {
+      waitingInLog.add(seq); // for the next drain; the tick fails its caller on time
+    } else {
+      attach(seq, w, f);
+    }
+  }
+
+  /**
+   * Completes a caller with the outcome of the send of its event; from now on its deadline is the
+   * send's, not the tick's.
+   */
+  private void attach(long seq, Waiting w, CompletableFuture<@Nullable Throwable> outcome) {
+    w.handedToBroker = true;
+    outcome.whenComplete(
+        (failure, never) -> {
+          if (callers.remove(seq, w)) {
+            if (failure == null) {
+              threads.complete(w.future, w.envelope);
+            } else {
+              threads.fail(w.future, failure);
+            }
+          }
+        });
   }
 
   /**
    * Claims a logged event and hands it to the broker without waiting; its outcome follows in {@link
    * #outcome}.
    *
-   * @return the outcome (true once confirmed), the one already under way, or null when the inner
-   *     publisher has no room now (the event stays in the log)
+   * @return the outcome (null once confirmed, else the failure), the one already under way, or null
+   *     when the inner publisher has no room now (the event stays in the log)
    */
-  private @Nullable CompletableFuture<Boolean> send(long seq, EventEnvelope<?> event) {
-    CompletableFuture<Boolean> mine = new CompletableFuture<>();
-    CompletableFuture<Boolean> under = sending.putIfAbsent(seq, mine);
+  private @Nullable CompletableFuture<@Nullable Throwable> send(long seq, EventEnvelope<?> event) {
+    CompletableFuture<@Nullable Throwable> mine = new CompletableFuture<>();
+    CompletableFuture<@Nullable Throwable> under = sending.putIfAbsent(seq, mine);
     if (under != null) {
       return under;
     }
@@ -286,6 +319,7 @@ final class WalPublisher implements DurablePublisher {
       sending.remove(seq, mine);
       return null;
     }
+    waitingInLog.remove(seq);
     f.whenComplete((e, t) -> outcome(seq, mine, t));
     return mine;
   }
@@ -309,16 +343,13 @@ final class WalPublisher implements DurablePublisher {
   }
 
   /** The broker's answer for a logged event, first send or drain; on an I/O thread. */
-  private void outcome(long seq, CompletableFuture<Boolean> mine, @Nullable Throwable failure) {
-    Waiting w = callers.remove(seq);
+  private void outcome(
+      long seq, CompletableFuture<@Nullable Throwable> mine, @Nullable Throwable failure) {
     if (failure == null) {
       wal.markDone(seq);
       parked.remove(seq);
       sending.remove(seq, mine);
-      mine.complete(true);
-      if (w != null) {
-        threads.complete(w.future, w.envelope);
-      }
+      mine.complete(null);
       return;
     }
     Throwable cause = unwrap(failure);
@@ -340,12 +371,11 @@ final class WalPublisher implements DurablePublisher {
           seq,
           wal.path(),
           LogSafe.escape(String.valueOf(cause.getMessage())));
+    } else {
+      waitingInLog.add(seq);
     }
     sending.remove(seq, mine);
-    mine.complete(false);
-    if (w != null) {
-      threads.fail(w.future, cause);
-    }
+    mine.complete(cause);
   }
 
   private static boolean isPermanent(Throwable t) {
@@ -389,6 +419,7 @@ final class WalPublisher implements DurablePublisher {
       }
     }
     if (!closed
+        && !waitingInLog.isEmpty()
         && ctx.connections().isConnected()
         && !ctx.connections().isBlocked()
         && now - lastDrain > drainEveryNanos) {
@@ -408,22 +439,20 @@ final class WalPublisher implements DurablePublisher {
   }
 
   /**
-   * On the send thread: sends every logged event that is neither confirmed, on its way, parked nor
+   * On the send thread: sends every event waiting in the log that is neither on its way, parked nor
    * undecodable, until the inner publisher has no room (the rest waits for the next drain).
    */
   private void drain() {
     drainQueued.set(false);
     lastDrain = System.nanoTime();
-    if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
+    if (closed
+        || waitingInLog.isEmpty()
+        || !ctx.connections().isConnected()
+        || ctx.connections().isBlocked()) {
       return;
     }
-    int waiting;
     List<WalRecord> pending;
     try {
-      waiting = wal.pendingCount() - sending.size() - parked.size() - undecodable.size();
-      if (waiting <= 0) {
-        return;
-      }
       pending = wal.pending();
     } catch (RuntimeException e) {
       LOG.debug("drain of {} postponed: {}", wal.path(), e.toString());
@@ -435,14 +464,14 @@ final class WalPublisher implements DurablePublisher {
         break;
       }
       long seq = r.seq();
-      if (undecodable.contains(seq) || parked.contains(seq) || sending.containsKey(seq)) {
+      if (!waitingInLog.contains(seq) || sending.containsKey(seq)) {
         continue;
       }
       EventEnvelope<JsonNode> event = decode(r);
       if (event == null) {
         continue;
       }
-      CompletableFuture<Boolean> f;
+      CompletableFuture<@Nullable Throwable> f;
       try {
         f = send(seq, event);
       } catch (RuntimeException e) {
@@ -454,7 +483,7 @@ final class WalPublisher implements DurablePublisher {
       }
       Waiting w = callers.get(seq);
       if (w != null) {
-        w.handedToBroker = true;
+        attach(seq, w, f);
       }
       sent++;
     }
@@ -467,6 +496,7 @@ final class WalPublisher implements DurablePublisher {
     try {
       return ctx.codec().decode(r.event());
     } catch (RuntimeException e) {
+      waitingInLog.remove(r.seq());
       if (undecodable.add(r.seq())) {
         LOG.error(
             "event {} ({}) in {} cannot be decoded and is not sent: {}",
@@ -488,17 +518,27 @@ final class WalPublisher implements DurablePublisher {
     if (closed) {
       throw new BloodbankException("this durable publisher is closed");
     }
+    waitingInLog.addAll(parked);
     parked.clear();
-    List<CompletableFuture<Boolean>> outcomes = new ArrayList<>();
+    List<CompletableFuture<@Nullable Throwable>> outcomes = new ArrayList<>();
     for (WalRecord r : wal.pending()) {
+      long seq = r.seq();
+      CompletableFuture<@Nullable Throwable> under = sending.get(seq);
+      if (under != null) {
+        outcomes.add(under);
+        continue;
+      }
+      if (!waitingInLog.contains(seq)) {
+        continue; // just appended: its own send is on the way
+      }
       EventEnvelope<JsonNode> event = decode(r);
       if (event == null) {
         continue;
       }
-      CompletableFuture<Boolean> f = null;
+      CompletableFuture<@Nullable Throwable> f = null;
       // Unlike a drain, a replay waits for room: its caller asked to wait.
       while (f == null && !closed && System.nanoTime() < deadline) {
-        f = send(r.seq(), event);
+        f = send(seq, event);
         if (f == null) {
           sleepBriefly();
         }
@@ -506,18 +546,22 @@ final class WalPublisher implements DurablePublisher {
       if (f == null) {
         break;
       }
+      Waiting w = callers.get(seq);
+      if (w != null) {
+        attach(seq, w, f);
+      }
       outcomes.add(f);
     }
     AtomicInteger done = new AtomicInteger();
     int total = outcomes.size();
-    for (CompletableFuture<Boolean> f : outcomes) {
+    for (CompletableFuture<@Nullable Throwable> f : outcomes) {
       f.whenComplete(
-          (ok, t) -> threads.callback(() -> progress.accept(done.incrementAndGet(), total)));
+          (failure, t) -> threads.callback(() -> progress.accept(done.incrementAndGet(), total)));
     }
     int confirmed = 0;
-    for (CompletableFuture<Boolean> f : outcomes) {
+    for (CompletableFuture<@Nullable Throwable> f : outcomes) {
       try {
-        if (f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        if (f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS) == null) {
           confirmed++;
         }
       } catch (TimeoutException | ExecutionException e) {
@@ -566,9 +610,24 @@ final class WalPublisher implements DurablePublisher {
       Thread.currentThread().interrupt();
     }
     sender.shutdownNow();
-    AmqpPublisher d = delegate;
+    AmqpPublisher d;
+    synchronized (delegateLock) {
+      // A delegate() in progress finishes first; later ones see `closed`.
+      d = delegate;
+      delegate = null;
+    }
     if (d != null) {
       d.close(deadlineNanos); // waits for confirms in flight; the rest stays in the log
+    }
+    // Outcomes run on I/O threads after the inner publisher counts them done: let them mark the
+    // log and complete their callers before both go.
+    try {
+      CompletableFuture.allOf(sending.values().toArray(new CompletableFuture<?>[0]))
+          .get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      LOG.debug("{}: some outcomes did not arrive before the deadline", wal.path());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     for (Map.Entry<Long, Waiting> e : callers.entrySet()) {
       if (callers.remove(e.getKey(), e.getValue())) {

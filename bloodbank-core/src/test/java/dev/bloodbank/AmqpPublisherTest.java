@@ -227,4 +227,21 @@ class AmqpPublisherTest {
             e -> assertThat(e.kind()).isEqualTo(PublishException.Kind.TIMED_OUT));
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
   }
+
+  /**
+   * One multiple confirm completes both futures; the first one's continuation waits for the second.
+   * The batch must not complete them one after the other on one thread only.
+   */
+  @Test
+  void aContinuationWaitingForALaterFutureOfTheSameConfirmIsReleased() throws Exception {
+    AmqpPublisher p = publisher(oneChannel().build(), false);
+    CompletableFuture<EventEnvelope<Map<String, Integer>>> early = p.publish(event(2));
+    CompletableFuture<EventEnvelope<Map<String, Integer>>> late = p.publish(event(1));
+    // The batch completes `early` (tag 1) before `late` (tag 2); early's continuation waits for
+    // late.
+    CompletableFuture<Integer> chained =
+        early.thenApply(e -> late.join().payload().get("i") + e.payload().get("i"));
+    channel.ack(2, true);
+    assertThat(chained.get(5, TimeUnit.SECONDS)).isEqualTo(3);
+  }
 }

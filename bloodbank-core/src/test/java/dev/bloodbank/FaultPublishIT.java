@@ -439,12 +439,15 @@ class FaultPublishIT {
     long deadline = System.nanoTime() + max.toNanos();
     Map<PublishException.Kind, Integer> failed = new EnumMap<>(PublishException.Kind.class);
     int pending = 0;
-    for (CompletableFuture<EventEnvelope<T>> f : futures) {
+    List<Integer> pendingAt = new ArrayList<>();
+    for (int i = 0; i < futures.size(); i++) {
+      CompletableFuture<EventEnvelope<T>> f = futures.get(i);
       try {
         EventEnvelope<T> e = f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         confirmed.add(e.eventId().toString());
       } catch (TimeoutException e) {
         pending++;
+        pendingAt.add(i);
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof PublishException pe) {
@@ -456,7 +459,11 @@ class FaultPublishIT {
         }
       }
     }
-    assertThat(pending).as("publish futures still pending after %s", max).isZero();
+    assertThat(pending)
+        .as(
+            "publish futures still pending after %s (at %s of %d; failed so far %s)",
+            max, pendingAt.subList(0, Math.min(10, pendingAt.size())), futures.size(), failed)
+        .isZero();
     return failed;
   }
 

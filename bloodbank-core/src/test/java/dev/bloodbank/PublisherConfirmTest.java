@@ -18,6 +18,8 @@ import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ReturnListener;
 import com.rabbitmq.client.ShutdownListener;
 import com.rabbitmq.client.ShutdownSignalException;
@@ -557,5 +559,41 @@ class PublisherConfirmTest {
         now + java.util.concurrent.TimeUnit.HOURS.toNanos(3),
         java.util.concurrent.TimeUnit.HOURS.toNanos(1));
     assertThat(outcomes.calls()).containsExactly("stuckWrite");
+  }
+
+  /**
+   * A send written just as the connection died may miss the shutdown notice and stay outstanding;
+   * once automatic recovery swaps in a new channel (numbering from 1 again), its confirms must not
+   * settle that send: recovery fails it first.
+   */
+  @Test
+  void aSendLeftOutstandingAcrossARecoveryIsFailedNotConfirmedByTheNewChannel() throws IOException {
+    Channel recoverable =
+        mock(Channel.class, org.mockito.Mockito.withSettings().extraInterfaces(Recoverable.class));
+    List<RecoveryListener> recovery = new ArrayList<>();
+    doAnswer(i -> recovery.add(i.getArgument(0)))
+        .when((Recoverable) recoverable)
+        .addRecoveryListener(any(RecoveryListener.class));
+    List<ConfirmListener> confirms = new ArrayList<>();
+    doAnswer(i -> confirms.add(i.getArgument(0)))
+        .when(recoverable)
+        .addConfirmListener(any(ConfirmListener.class));
+    when(recoverable.isOpen()).thenReturn(true);
+    AtomicLong seq = new AtomicLong(1);
+    when(recoverable.getNextPublishSeqNo()).thenAnswer(i -> seq.get());
+    doAnswer(i -> seq.incrementAndGet())
+        .when(recoverable)
+        .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
+    when(connection.createChannel()).thenReturn(recoverable);
+    ConfirmChannel cc = new ConfirmChannel(connection, outcomes, blocked::get);
+    cc.send(send("stale"), Long.MAX_VALUE);
+
+    seq.set(1); // the recovered channel numbers from 1 again
+    recovery.forEach(l -> l.handleRecoveryStarted((Recoverable) recoverable));
+    cc.send(send("fresh"), Long.MAX_VALUE);
+    for (ConfirmListener l : confirms) {
+      l.handleAck(1, true);
+    }
+    assertThat(outcomes.calls()).containsExactly("lost:stale", "acked:fresh");
   }
 }

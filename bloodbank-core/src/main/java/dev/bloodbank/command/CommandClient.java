@@ -15,8 +15,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -25,16 +28,40 @@ import java.util.function.Function;
  * <p>Listens on a temporary queue for {@code command.completed} and {@code command.failed} and
  * completes each send's future from the event correlated to it: with the result, exceptionally with
  * {@link CommandFailedException} after the last attempt failed, or with a {@link
- * java.util.concurrent.TimeoutException} when nothing answers in time. Thread-safe.
+ * java.util.concurrent.TimeoutException} when nothing answers in time. Futures complete on the
+ * bus's callback executor, never on the reply subscriber's delivery thread; a timeout is counted
+ * from the call and handed over by the client's own timer ({@code bloodbank-command-timeout-N},
+ * alive only while sends wait). Thread-safe.
  */
 public final class CommandClient implements AutoCloseable {
+  private static final AtomicInteger CLIENTS = new AtomicInteger();
+
   private final Bloodbank bus;
   private final Subscriber replies;
-  private final Map<UUID, Function<EventEnvelope<JsonNode>, Boolean>> pending =
-      new ConcurrentHashMap<>();
+  private final Map<UUID, Pending> pending = new ConcurrentHashMap<>();
+  private final ScheduledThreadPoolExecutor timeouts;
+
+  /** A sent command waiting for its answer. */
+  private record Pending(
+      CompletableFuture<?> result,
+      String type,
+      Function<EventEnvelope<JsonNode>, Boolean> answer) {}
 
   private CommandClient(Bloodbank bus) {
     this.bus = bus;
+    int n = CLIENTS.incrementAndGet();
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread th = new Thread(r, "bloodbank-command-timeout-" + n);
+              th.setDaemon(true);
+              return th;
+            });
+    t.setRemoveOnCancelPolicy(true);
+    t.setKeepAliveTime(1, TimeUnit.SECONDS);
+    t.allowCoreThreadTimeOut(true);
+    this.timeouts = t;
     this.replies =
         bus.subscribe(
             SubscriberOptions.builder(CommandManager.COMPLETED, CommandManager.FAILED)
@@ -55,8 +82,8 @@ public final class CommandClient implements AutoCloseable {
 
   private void onReply(EventEnvelope<JsonNode> event) {
     for (UUID id : event.correlationIds()) {
-      Function<EventEnvelope<JsonNode>, Boolean> waiter = pending.get(id);
-      if (waiter != null && waiter.apply(event)) {
+      Pending waiter = pending.get(id);
+      if (waiter != null && waiter.answer().apply(event)) {
         pending.remove(id);
       }
     }
@@ -102,21 +129,30 @@ public final class CommandClient implements AutoCloseable {
     Objects.requireNonNull(timeout, "timeout");
     CompletableFuture<R> result = new CompletableFuture<>();
     UUID id = command.eventId();
-    pending.put(id, reply -> answer(reply, command, resultType, result));
+    pending.put(
+        id,
+        new Pending(
+            result, command.eventType(), reply -> answer(reply, command, resultType, result)));
     result.whenComplete((r, t) -> pending.remove(id));
-    // The clock starts before the publish call, which may wait for room; the JDK's timer thread
-    // only hands the timeout over, so no continuation ever runs there.
-    CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS, this::callback)
-        .execute(
-            () ->
-                result.completeExceptionally(
-                    new TimeoutException(
-                        "no answer to command "
-                            + id
-                            + " ("
-                            + command.eventType()
-                            + ") within "
-                            + timeout)));
+    // The clock starts before the publish call, which may wait for room; the timer thread only
+    // hands the timeout over, and the timer forgets it once the answer came.
+    String type = command.eventType();
+    ScheduledFuture<?> timer;
+    try {
+      timer =
+          timeouts.schedule(
+              () ->
+                  fail(
+                      result,
+                      new TimeoutException(
+                          "no answer to command " + id + " (" + type + ") within " + timeout)),
+              timeout.toNanos(),
+              TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      pending.remove(id);
+      return CompletableFuture.failedFuture(closedBeforeAnswer(id, type));
+    }
+    result.whenComplete((r, t) -> timer.cancel(false));
     try {
       bus.publisher()
           .publish(command)
@@ -189,9 +225,24 @@ public final class CommandClient implements AutoCloseable {
     callback(() -> result.completeExceptionally(failure));
   }
 
-  /** Stops listening; pending sends time out. */
+  private static BloodbankException closedBeforeAnswer(UUID id, String type) {
+    return new BloodbankException(
+        "the command client was closed before the answer to command " + id + " (" + type + ")");
+  }
+
+  /** Stops listening; sends still waiting for their answer fail at once. Idempotent. */
   @Override
   public void close() {
-    replies.close();
+    try {
+      replies.close();
+    } finally {
+      timeouts.shutdownNow();
+      for (UUID id : pending.keySet()) {
+        Pending waiter = pending.remove(id);
+        if (waiter != null) {
+          fail(waiter.result(), closedBeforeAnswer(id, waiter.type()));
+        }
+      }
+    }
   }
 }

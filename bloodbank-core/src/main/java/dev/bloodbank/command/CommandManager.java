@@ -59,6 +59,7 @@ public final class CommandManager implements AutoCloseable {
 
   private static final AtomicInteger LEASE_THREADS = new AtomicInteger();
   private static final long CLAIM_POLL_MILLIS = 100;
+  private static final int UNAVAILABLE_TRIES = 3;
 
   private final Bloodbank bus;
   private final ProcessedCommands processed;
@@ -67,6 +68,7 @@ public final class CommandManager implements AutoCloseable {
   private final Publisher outcomes;
   private final Source source;
   private final ScheduledExecutorService leases;
+  private final java.util.concurrent.Executor renewals;
 
   /**
    * Creates a manager.
@@ -98,6 +100,7 @@ public final class CommandManager implements AutoCloseable {
     this.outcomes =
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
     this.source = Source.local(bus.options().serviceName());
+    this.renewals = bus.callbackExecutor();
     int n = LEASE_THREADS.incrementAndGet();
     ScheduledThreadPoolExecutor l =
         new ScheduledThreadPoolExecutor(
@@ -144,17 +147,25 @@ public final class CommandManager implements AutoCloseable {
       return Outcome.ALREADY_COMPLETED;
     }
     long renewEvery = Math.max(1, claimLease.toMillis() / 3);
-    ScheduledFuture<?> renewal =
-        leases.scheduleWithFixedDelay(
-            () -> renew(claim), renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> renewal = null;
     boolean done = false;
     try {
+      // The lease thread only hands each renewal over: a store that answers slowly for one command
+      // must not make the claims of the others lapse.
+      renewal =
+          leases.scheduleWithFixedDelay(
+              () -> renewals.execute(() -> renew(claim)),
+              renewEvery,
+              renewEvery,
+              TimeUnit.MILLISECONDS);
       Outcome outcome = execute(command, delivery, type);
       processed.complete(claim);
       done = true;
       return outcome;
     } finally {
-      renewal.cancel(false);
+      if (renewal != null) {
+        renewal.cancel(false);
+      }
       if (!done) {
         processed.release(claim);
       }
@@ -162,16 +173,28 @@ public final class CommandManager implements AutoCloseable {
   }
 
   /**
-   * Claims the command, waiting while another processor holds it (up to one lease plus a poll), so
-   * that a redelivery of a running command ends as {@code ALREADY_COMPLETED} or runs only once the
-   * other attempt failed or died.
+   * Claims the command, waiting while another processor holds it, so that a redelivery of a running
+   * command ends as {@code ALREADY_COMPLETED} or runs only once the other attempt failed or died.
+   * Waits until the command's own deadline (sent + command timeout), at least one lease.
    */
   private ProcessedCommands.Claim claim(EventEnvelope<JsonNode> command)
       throws InterruptedException {
-    long deadline = System.nanoTime() + claimLease.toNanos() + TimeUnit.SECONDS.toNanos(1);
+    long untilDeadline =
+        Duration.between(java.time.Instant.now(), command.timestamp().plus(commandTimeout))
+            .toNanos();
+    long deadline =
+        System.nanoTime()
+            + Math.max(claimLease.toNanos() + TimeUnit.SECONDS.toNanos(1), untilDeadline);
     long pause = CLAIM_POLL_MILLIS;
+    int unavailable = 0;
     while (true) {
       ProcessedCommands.Claim c = processed.claim(command.eventId(), claimLease);
+      if (c.status() == ProcessedCommands.Claim.Status.UNAVAILABLE
+          && ++unavailable < UNAVAILABLE_TRIES) {
+        // A store coming up (a cluster node's first connection) answers a moment later.
+        Thread.sleep(CLAIM_POLL_MILLIS);
+        continue;
+      }
       if (c.status() != ProcessedCommands.Claim.Status.HELD) {
         return c;
       }
@@ -181,9 +204,10 @@ public final class CommandManager implements AutoCloseable {
                 + command.eventId()
                 + " ("
                 + command.eventType()
-                + ") is being executed by another processor, whose claim has held for more than "
-                + claimLease
-                + "; it is tried again later");
+                + ") is still being executed by another processor past its deadline (command"
+                + " timeout "
+                + commandTimeout
+                + "); it is tried again later");
       }
       LOG.debug("command {} is running elsewhere; waiting for its outcome", command.eventId());
       Thread.sleep(pause);

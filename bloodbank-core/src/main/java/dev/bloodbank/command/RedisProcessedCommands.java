@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 final class RedisProcessedCommands implements ProcessedCommands {
   private static final Logger LOG = LoggerFactory.getLogger(RedisProcessedCommands.class);
   private static final String CLIENT_NAME = "bloodbank-commands";
+  private static final long RECONNECT_PAUSE_NANOS =
+      java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
   /** Completed → "completed"; else takes the claim → "acquired"; else "held". */
   private static final String CLAIM =
@@ -50,6 +52,7 @@ final class RedisProcessedCommands implements ProcessedCommands {
   private final String ttlSeconds;
   private @Nullable StatefulConnection<String, String> connection; // guarded by this
   private @Nullable RedisClusterCommands<String, String> commands; // guarded by this
+  private long lastConnectFailure = System.nanoTime() - RECONNECT_PAUSE_NANOS; // guarded by this
 
   RedisProcessedCommands(RedisTrackerOptions options, Duration ttl) {
     this.uris = options.redisUris();
@@ -60,7 +63,9 @@ final class RedisProcessedCommands implements ProcessedCommands {
         ClientOptions.builder()
             .autoReconnect(true)
             .requestQueueSize(options.requestQueueSize())
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            // A worker waits for its answer anyway: while a connection (or a cluster node's,
+            // which opens on first use) comes up, a command waits for it, bounded by the timeout.
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
             .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
             .build();
     if (options.cluster()) {
@@ -85,6 +90,12 @@ final class RedisProcessedCommands implements ProcessedCommands {
 
   private synchronized RedisClusterCommands<String, String> commands() {
     if (commands == null) {
+      long now = System.nanoTime();
+      if (now - lastConnectFailure < RECONNECT_PAUSE_NANOS) {
+        // Every worker would otherwise wait out a connect timeout in turn during an outage.
+        throw new IllegalStateException("Redis was unreachable less than a second ago");
+      }
+      lastConnectFailure = now;
       if (client instanceof RedisClusterClient cluster) {
         var c = cluster.connect();
         connection = c;
@@ -94,6 +105,7 @@ final class RedisProcessedCommands implements ProcessedCommands {
         connection = c;
         commands = c.sync();
       }
+      lastConnectFailure = now - RECONNECT_PAUSE_NANOS;
     }
     return commands;
   }

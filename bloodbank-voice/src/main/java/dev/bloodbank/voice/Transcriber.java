@@ -333,11 +333,22 @@ public final class Transcriber implements AutoCloseable {
     sender.shutdown();
     if (!awaitPublished(CLOSE_TIMEOUT)) {
       LOG.warn(
-          "closing with {} events unconfirmed; they stay in {} for replay",
+          "closing with {} events unconfirmed; those logged stay in {} for replay",
           inFlight.size(),
           durable.wal().path());
     }
-    sender.shutdownNow();
+    int dropped = sender.shutdownNow().size();
+    if (dropped > 0) {
+      LOG.error(
+          "{} segment(s) were never logged: {} did not take them within {}",
+          dropped,
+          durable.wal().path(),
+          CLOSE_TIMEOUT);
+    }
     durable.close();
+    // Whatever still waits (never logged, or not confirmed in time) has its answer now.
+    for (CompletableFuture<?> f : List.copyOf(inFlight)) {
+      f.completeExceptionally(VoiceException.newClosed("transcriber"));
+    }
   }
 }
