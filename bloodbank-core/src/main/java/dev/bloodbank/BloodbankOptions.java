@@ -789,10 +789,12 @@ public final class BloodbankOptions {
      * Runs the completions of publish futures, command results and the bus's other callbacks to
      * application code on this executor, e.g. one that makes a virtual thread per task. The bus
      * never shuts it down. It must run each task eventually and may run them on any thread;
-     * continuations that block are fine as long as it has threads to spare. Default: the bus's own
-     * pool ({@code bloodbank-callbacks-N}), which grows a thread for each task that finds every
-     * other thread busy, so a continuation that waits for another publish never stalls the
-     * completions it waits for.
+     * continuations that block are fine as long as it has threads to spare. A task it refuses (shut
+     * down before the bus) runs on the Bloodbank thread that submitted it, so that its future still
+     * completes; shut it down after the bus. Default: the bus's own pool ({@code
+     * bloodbank-callbacks-N}), which grows a thread for each task that finds every other thread
+     * busy, so a continuation that waits for another publish never stalls the completions it waits
+     * for.
      *
      * @param executor the executor
      * @return this builder

@@ -11,9 +11,6 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import com.rabbitmq.client.Connection;
-import dev.bloodbank.registry.EventRegistry;
-import dev.bloodbank.validation.EventValidator;
-import dev.bloodbank.validation.ValidationMode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,22 +40,9 @@ class AmqpPublisherTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    BloodbankOptions options =
-        BloodbankOptions.builder()
-            .exchange("ex")
-            .serviceName("svc")
-            .validation(ValidationMode.SKIP)
-            .build();
     threads = new BusThreads(null);
-    connections = new BusConnections(options, threads, null);
-    EventCodec codec = EventCodec.create(DecodeLimits.defaults());
-    EventChecks checks =
-        new EventChecks(
-            codec,
-            EventValidator.create(EventRegistry.fromClasspath(), codec.objectMapper()),
-            ValidationMode.SKIP,
-            null);
-    ctx = new BusContext(options, threads, connections, checks);
+    ctx = TestContexts.create(threads);
+    connections = ctx.connections();
     connection = mock(Connection.class);
     when(connection.isOpen()).thenReturn(true);
     channel = new PublisherConfirmTest.FakeChannel(1);

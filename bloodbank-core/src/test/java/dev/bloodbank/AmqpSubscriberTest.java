@@ -17,9 +17,6 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.Consumer;
 import com.rabbitmq.client.Envelope;
-import dev.bloodbank.registry.EventRegistry;
-import dev.bloodbank.validation.EventValidator;
-import dev.bloodbank.validation.ValidationMode;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -46,24 +43,8 @@ class AmqpSubscriberTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    BloodbankOptions options =
-        BloodbankOptions.builder()
-            .exchange("ex")
-            .serviceName("svc")
-            .validation(ValidationMode.SKIP)
-            .build();
     threads = new BusThreads(null);
-    EventCodec codec = EventCodec.create(DecodeLimits.defaults());
-    ctx =
-        new BusContext(
-            options,
-            threads,
-            new BusConnections(options, threads, null),
-            new EventChecks(
-                codec,
-                EventValidator.create(EventRegistry.fromClasspath(), codec.objectMapper()),
-                ValidationMode.SKIP,
-                null));
+    ctx = TestContexts.create(threads);
     channel = mock(Channel.class);
     when(channel.isOpen()).thenReturn(true);
     when(channel.basicConsume(anyString(), eq(false), any(Consumer.class)))

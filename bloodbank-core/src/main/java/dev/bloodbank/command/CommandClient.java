@@ -8,6 +8,7 @@ import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Source;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
+import dev.bloodbank.internal.IdleScheduler;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -49,19 +50,7 @@ public final class CommandClient implements AutoCloseable {
 
   private CommandClient(Bloodbank bus) {
     this.bus = bus;
-    int n = CLIENTS.incrementAndGet();
-    ScheduledThreadPoolExecutor t =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread th = new Thread(r, "bloodbank-command-timeout-" + n);
-              th.setDaemon(true);
-              return th;
-            });
-    t.setRemoveOnCancelPolicy(true);
-    t.setKeepAliveTime(1, TimeUnit.SECONDS);
-    t.allowCoreThreadTimeOut(true);
-    this.timeouts = t;
+    this.timeouts = IdleScheduler.create("bloodbank-command-timeout", CLIENTS);
     this.replies =
         bus.subscribe(
             SubscriberOptions.builder(CommandManager.COMPLETED, CommandManager.FAILED)

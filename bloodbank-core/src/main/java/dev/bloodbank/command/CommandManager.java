@@ -9,6 +9,7 @@ import dev.bloodbank.EventIds;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.Source;
+import dev.bloodbank.internal.IdleScheduler;
 import dev.bloodbank.registry.EventDefinition;
 import dev.bloodbank.validation.ValidationMode;
 import java.time.Duration;
@@ -21,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -101,20 +101,8 @@ public final class CommandManager implements AutoCloseable {
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
     this.source = Source.local(bus.options().serviceName());
     this.renewals = bus.callbackExecutor();
-    int n = LEASE_THREADS.incrementAndGet();
-    ScheduledThreadPoolExecutor l =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "bloodbank-command-lease-" + n);
-              t.setDaemon(true);
-              return t;
-            });
-    l.setRemoveOnCancelPolicy(true);
     // The thread exists only while commands run: renewals are cancelled when each one ends.
-    l.setKeepAliveTime(1, TimeUnit.SECONDS);
-    l.allowCoreThreadTimeOut(true);
-    this.leases = l;
+    this.leases = IdleScheduler.create("bloodbank-command-lease", LEASE_THREADS);
   }
 
   /**

@@ -1,14 +1,13 @@
 package dev.bloodbank.command;
 
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.internal.RedisClients;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -59,24 +58,10 @@ final class RedisProcessedCommands implements ProcessedCommands {
     for (RedisURI u : uris) {
       u.setClientName(CLIENT_NAME);
     }
-    ClientOptions clientOptions =
-        ClientOptions.builder()
-            .autoReconnect(true)
-            .requestQueueSize(options.requestQueueSize())
-            // A worker waits for its answer anyway: while a connection (or a cluster node's,
-            // which opens on first use) comes up, a command waits for it, bounded by the timeout.
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-            .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
-            .build();
-    if (options.cluster()) {
-      RedisClusterClient c = RedisClusterClient.create(uris);
-      c.setOptions(ClusterClientOptions.builder(clientOptions).build());
-      this.client = c;
-    } else {
-      RedisClient c = RedisClient.create();
-      c.setOptions(clientOptions);
-      this.client = c;
-    }
+    // A worker waits for its answer anyway: while a connection (or a cluster node's, which
+    // opens on first use) comes up, a command waits for it, bounded by the command timeout.
+    this.client =
+        RedisClients.create(uris, options, ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS);
     this.ttlSeconds = Long.toString(Math.max(1, ttl.getSeconds()));
   }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.bloodbank.BloodbankException;
 import dev.bloodbank.ConnectionException;
+import dev.bloodbank.internal.RedisClients;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -17,10 +18,8 @@ import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -305,22 +304,8 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     this.where =
         "Redis at " + RedisTrackerOptions.escape(RedisTrackerOptions.redact(options.uri()));
     this.ttlSeconds = Long.toString(options.ttl().getSeconds());
-    ClientOptions clientOptions =
-        ClientOptions.builder()
-            .autoReconnect(true)
-            .requestQueueSize(options.requestQueueSize())
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
-            .build();
-    if (options.cluster()) {
-      RedisClusterClient c = RedisClusterClient.create(uris);
-      c.setOptions(ClusterClientOptions.builder(clientOptions).build());
-      this.client = c;
-    } else {
-      RedisClient c = RedisClient.create();
-      c.setOptions(clientOptions);
-      this.client = c;
-    }
+    this.client =
+        RedisClients.create(uris, options, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
     listeners.forEach(client::addListener);
     connection();
   }

@@ -26,28 +26,14 @@ public final class RedisCluster implements AutoCloseable {
       int port = Processes.freePort();
       ports.add(port);
       Processes.runOrFail(
-          List.of(
-              "redis-server",
-              "--port",
-              Integer.toString(port),
-              "--bind",
-              "127.0.0.1",
+          RedisNode.serverCommand(
+              port,
+              dir,
+              "redis-" + port,
               "--cluster-enabled",
               "yes",
               "--cluster-config-file",
-              "nodes-" + port + ".conf",
-              "--save",
-              "",
-              "--appendonly",
-              "no",
-              "--daemonize",
-              "yes",
-              "--dir",
-              dir.toString(),
-              "--pidfile",
-              dir.resolve("redis-" + port + ".pid").toString(),
-              "--logfile",
-              dir.resolve("redis-" + port + ".log").toString()),
+              "nodes-" + port + ".conf"),
           Map.of(),
           Duration.ofSeconds(30));
     }

@@ -50,29 +50,39 @@ public final class RedisNode implements AutoCloseable {
     return "redis://127.0.0.1:" + port;
   }
 
+  /**
+   * A daemonized {@code redis-server} on loopback that keeps nothing on disk, with its pid and log
+   * files in {@code dir} named {@code <name>.pid} and {@code <name>.log}; {@code extra} arguments
+   * come last.
+   */
+  static List<String> serverCommand(int port, Path dir, String name, String... extra) {
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                dir.toString(),
+                "--pidfile",
+                dir.resolve(name + ".pid").toString(),
+                "--logfile",
+                dir.resolve(name + ".log").toString()));
+    cmd.addAll(List.of(extra));
+    return cmd;
+  }
+
   /** (Re)starts the server on the same port and waits until it answers PING. */
   public synchronized void start() throws Exception {
-    Processes.runOrFail(
-        List.of(
-            "redis-server",
-            "--port",
-            Integer.toString(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "yes",
-            "--dir",
-            dir.toString(),
-            "--pidfile",
-            dir.resolve("redis.pid").toString(),
-            "--logfile",
-            dir.resolve("redis.log").toString()),
-        Map.of(),
-        Duration.ofSeconds(30));
+    Processes.runOrFail(serverCommand(port, dir, "redis"), Map.of(), Duration.ofSeconds(30));
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (true) {
       try {
