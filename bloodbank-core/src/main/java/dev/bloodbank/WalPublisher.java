@@ -47,12 +47,14 @@ import org.slf4j.LoggerFactory;
  * arrive on the bus's I/O pool (marking records done writes to the file); callers' futures complete
  * on the callback executor. The timer only expires callers' deadlines and asks for drains.
  *
- * <p>A drain sends only what waits in the log for a reason: records found when the log was opened,
- * and records whose first send did not happen or failed. A record just appended belongs to its send
- * thread hand-off, so nothing is sent before it is on disk, nor twice by a drain racing the first
- * send. The heap holds at most {@code 2 * maxInFlight} events waiting for the send thread plus one
- * small entry per event whose caller still waits (at most a confirm timeout's worth) and one
- * sequence number per event waiting in the log. Thread-safe.
+ * <p>A drain streams the log's pending events from where the last one stopped, and sends those that
+ * are neither on their way nor just appended: a record just appended belongs to its first send (its
+ * event id is "fresh" from before the append until that send is decided), so nothing is sent before
+ * it is on disk, nor twice by a drain racing the first send. A drain that finds the inner
+ * publisher's window full stops, and the next outcome starts another, so a backlog drains at the
+ * publisher's own rate. The heap holds at most {@code 2 * maxInFlight} events waiting for the send
+ * thread plus one small entry per event whose caller still waits (at most a confirm timeout's
+ * worth) or that is on its way; the backlog itself stays on disk. Thread-safe.
  */
 final class WalPublisher implements DurablePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(WalPublisher.class);
@@ -78,8 +80,12 @@ final class WalPublisher implements DurablePublisher {
   // future completes with null once confirmed, else with the failure.
   private final Map<Long, CompletableFuture<@Nullable Throwable>> sending =
       new ConcurrentHashMap<>();
-  // What a drain may send: found in the log at open, or not sent (or not confirmed) since.
-  private final Set<Long> waitingInLog = ConcurrentHashMap.newKeySet();
+  // Event ids between their append and the decision of their first send: not a drain's to send.
+  private final Map<UUID, Integer> fresh = new ConcurrentHashMap<>();
+  private final AtomicInteger freshCount = new AtomicInteger();
+  // Where the next drain starts reading the log; 0 after a drain read it to its end.
+  private volatile long cursor;
+  private final AtomicBoolean starved = new AtomicBoolean();
   // Returned as unroutable: kept, but sent again only by replay().
   private final Set<Long> parked = ConcurrentHashMap.newKeySet();
   private final Set<Long> undecodable = ConcurrentHashMap.newKeySet();
@@ -144,13 +150,10 @@ final class WalPublisher implements DurablePublisher {
                 return t;
               });
       if (wal.pendingCount() > 0) {
-        for (WalRecord r : wal.pending()) {
-          waitingInLog.add(r.seq());
-        }
         LOG.info(
             "{} holds {} event(s) not confirmed by the broker; they are sent once connected",
             wal.path(),
-            waitingInLog.size());
+            wal.pendingCount());
       }
       ticker = threads.every(this::tick, TICK_NANOS);
       ctx.connections().onConnected(drainListener);
@@ -220,10 +223,13 @@ final class WalPublisher implements DurablePublisher {
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
     long deadline = System.nanoTime() + confirmTimeoutNanos;
+    UUID id = envelope.eventId();
     CompletableFuture<Long> logged;
+    markFresh(id);
     try {
-      logged = wal.appendAsync(envelope.eventId(), envelope.eventType(), body);
+      logged = wal.appendAsync(id, envelope.eventType(), body);
     } catch (RuntimeException e) {
+      unmarkFresh(id);
       buffered.release();
       return CompletableFuture.failedFuture(e);
     }
@@ -231,6 +237,7 @@ final class WalPublisher implements DurablePublisher {
     logged.whenComplete(
         (seq, failure) -> {
           if (failure != null) {
+            unmarkFresh(id);
             buffered.release();
             threads.fail(result, unwrap(failure));
             return;
@@ -241,6 +248,7 @@ final class WalPublisher implements DurablePublisher {
             sender.execute(() -> sendFresh(seq, checked, w));
           } catch (RejectedExecutionException e) {
             // Closing: the event stays in the log for the next publisher.
+            unmarkFresh(id);
             buffered.release();
             if (callers.remove(seq, w)) {
               threads.fail(result, PublishException.newClosed(exchange, envelope.eventType()));
@@ -266,13 +274,24 @@ final class WalPublisher implements DurablePublisher {
     } catch (RuntimeException e) {
       LOG.debug("event {} waits in {}: {}", seq, wal.path(), e.toString());
     } finally {
+      // From here on a drain may send it (when it is not on its way); the tick fails its caller on
+      // time if nothing does.
+      unmarkFresh(event.eventId());
       buffered.release();
     }
-    if (f == null) {
-      waitingInLog.add(seq); // for the next drain; the tick fails its caller on time
-    } else {
+    if (f != null) {
       attach(seq, w, f);
     }
+  }
+
+  private void markFresh(UUID id) {
+    fresh.merge(id, 1, Integer::sum);
+    freshCount.incrementAndGet();
+  }
+
+  private void unmarkFresh(UUID id) {
+    fresh.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+    freshCount.decrementAndGet();
   }
 
   /**
@@ -319,7 +338,6 @@ final class WalPublisher implements DurablePublisher {
       sending.remove(seq, mine);
       return null;
     }
-    waitingInLog.remove(seq);
     f.whenComplete((e, t) -> outcome(seq, mine, t));
     return mine;
   }
@@ -350,6 +368,7 @@ final class WalPublisher implements DurablePublisher {
       parked.remove(seq);
       sending.remove(seq, mine);
       mine.complete(null);
+      drainIfStarved();
       return;
     }
     Throwable cause = unwrap(failure);
@@ -371,11 +390,17 @@ final class WalPublisher implements DurablePublisher {
           seq,
           wal.path(),
           LogSafe.escape(String.valueOf(cause.getMessage())));
-    } else {
-      waitingInLog.add(seq);
     }
     sending.remove(seq, mine);
     mine.complete(cause);
+    drainIfStarved();
+  }
+
+  /** A drain stopped for lack of room: now there is some. */
+  private void drainIfStarved() {
+    if (starved.compareAndSet(true, false)) {
+      requestDrain();
+    }
   }
 
   private static boolean isPermanent(Throwable t) {
@@ -419,7 +444,7 @@ final class WalPublisher implements DurablePublisher {
       }
     }
     if (!closed
-        && !waitingInLog.isEmpty()
+        && waiting() > 0
         && ctx.connections().isConnected()
         && !ctx.connections().isBlocked()
         && now - lastDrain > drainEveryNanos) {
@@ -438,57 +463,76 @@ final class WalPublisher implements DurablePublisher {
     }
   }
 
+  /** How many logged events neither go out nor wait for a reason: what a drain would send. */
+  private int waiting() {
+    return wal.pendingCount()
+        - sending.size()
+        - freshCount.get()
+        - parked.size()
+        - undecodable.size();
+  }
+
   /**
-   * On the send thread: sends every event waiting in the log that is neither on its way, parked nor
-   * undecodable, until the inner publisher has no room (the rest waits for the next drain).
+   * On the send thread: streams the log from the cursor and sends every pending event that is
+   * neither fresh, on its way, parked nor undecodable, until the inner publisher has no room (then
+   * the next outcome asks for another drain).
    */
   private void drain() {
     drainQueued.set(false);
     lastDrain = System.nanoTime();
-    if (closed
-        || waitingInLog.isEmpty()
-        || !ctx.connections().isConnected()
-        || ctx.connections().isBlocked()) {
+    if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
       return;
     }
-    List<WalRecord> pending;
+    int[] sent = {0};
+    boolean[] full = {false};
+    long from = cursor;
     try {
-      pending = wal.pending();
+      wal.forEachPending(
+          from,
+          r -> {
+            if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
+              full[0] = true; // stopped for now: the next drain goes on from here
+              cursor = r.seq();
+              return false;
+            }
+            long seq = r.seq();
+            if (fresh.containsKey(r.eventId())
+                || sending.containsKey(seq)
+                || parked.contains(seq)
+                || undecodable.contains(seq)) {
+              return true;
+            }
+            EventEnvelope<JsonNode> event = decode(r);
+            if (event == null) {
+              return true;
+            }
+            CompletableFuture<@Nullable Throwable> f = send(seq, event);
+            if (f == null) {
+              full[0] = true;
+              cursor = seq;
+              starved.set(true);
+              // An outcome may have come before `starved` was set: nobody else asks then.
+              if (sending.isEmpty()) {
+                drainIfStarved();
+              }
+              return false;
+            }
+            Waiting w = callers.get(seq);
+            if (w != null) {
+              attach(seq, w, f);
+            }
+            sent[0]++;
+            return true;
+          });
     } catch (RuntimeException e) {
       LOG.debug("drain of {} postponed: {}", wal.path(), e.toString());
       return;
     }
-    int sent = 0;
-    for (WalRecord r : pending) {
-      if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
-        break;
-      }
-      long seq = r.seq();
-      if (!waitingInLog.contains(seq) || sending.containsKey(seq)) {
-        continue;
-      }
-      EventEnvelope<JsonNode> event = decode(r);
-      if (event == null) {
-        continue;
-      }
-      CompletableFuture<@Nullable Throwable> f;
-      try {
-        f = send(seq, event);
-      } catch (RuntimeException e) {
-        LOG.debug("drain of {} postponed: {}", wal.path(), e.toString());
-        break;
-      }
-      if (f == null) {
-        break; // no room: the next drain goes on
-      }
-      Waiting w = callers.get(seq);
-      if (w != null) {
-        attach(seq, w, f);
-      }
-      sent++;
+    if (!full[0]) {
+      cursor = 0; // read to the end: the next drain starts from the oldest again
     }
-    if (sent > 0) {
-      LOG.info("sent {} event(s) from {} again", sent, wal.path());
+    if (sent[0] > 0) {
+      LOG.debug("sent {} event(s) from {} again", sent[0], wal.path());
     }
   }
 
@@ -496,7 +540,6 @@ final class WalPublisher implements DurablePublisher {
     try {
       return ctx.codec().decode(r.event());
     } catch (RuntimeException e) {
-      waitingInLog.remove(r.seq());
       if (undecodable.add(r.seq())) {
         LOG.error(
             "event {} ({}) in {} cannot be decoded and is not sent: {}",
@@ -518,40 +561,43 @@ final class WalPublisher implements DurablePublisher {
     if (closed) {
       throw new BloodbankException("this durable publisher is closed");
     }
-    waitingInLog.addAll(parked);
     parked.clear();
+    // The outcomes of what this replay sends or finds on its way; one small entry per event.
     List<CompletableFuture<@Nullable Throwable>> outcomes = new ArrayList<>();
-    for (WalRecord r : wal.pending()) {
-      long seq = r.seq();
-      CompletableFuture<@Nullable Throwable> under = sending.get(seq);
-      if (under != null) {
-        outcomes.add(under);
-        continue;
-      }
-      if (!waitingInLog.contains(seq)) {
-        continue; // just appended: its own send is on the way
-      }
-      EventEnvelope<JsonNode> event = decode(r);
-      if (event == null) {
-        continue;
-      }
-      CompletableFuture<@Nullable Throwable> f = null;
-      // Unlike a drain, a replay waits for room: its caller asked to wait.
-      while (f == null && !closed && System.nanoTime() < deadline) {
-        f = send(seq, event);
-        if (f == null) {
-          sleepBriefly();
-        }
-      }
-      if (f == null) {
-        break;
-      }
-      Waiting w = callers.get(seq);
-      if (w != null) {
-        attach(seq, w, f);
-      }
-      outcomes.add(f);
-    }
+    wal.forEachPending(
+        0,
+        r -> {
+          long seq = r.seq();
+          CompletableFuture<@Nullable Throwable> under = sending.get(seq);
+          if (under != null) {
+            outcomes.add(under);
+            return true;
+          }
+          if (fresh.containsKey(r.eventId())) {
+            return true; // just appended: its own send is on the way
+          }
+          EventEnvelope<JsonNode> event = decode(r);
+          if (event == null) {
+            return true;
+          }
+          CompletableFuture<@Nullable Throwable> f = null;
+          // Unlike a drain, a replay waits for room: its caller asked to wait.
+          while (f == null && !closed && System.nanoTime() < deadline) {
+            f = send(seq, event);
+            if (f == null) {
+              sleepBriefly();
+            }
+          }
+          if (f == null) {
+            return false;
+          }
+          Waiting w = callers.get(seq);
+          if (w != null) {
+            attach(seq, w, f);
+          }
+          outcomes.add(f);
+          return true;
+        });
     AtomicInteger done = new AtomicInteger();
     int total = outcomes.size();
     for (CompletableFuture<@Nullable Throwable> f : outcomes) {

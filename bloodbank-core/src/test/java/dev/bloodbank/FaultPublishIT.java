@@ -161,7 +161,7 @@ class FaultPublishIT {
     Publisher p =
         bus.publisher(
             PublisherOptions.builder()
-                .durable(WalOptions.of(dir.resolve("s2.jsonl")))
+                .durable(WalOptions.of(dir.resolve("s2.wal")))
                 .confirmTimeout(confirmTimeout)
                 .maxAttempts(2)
                 .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
@@ -246,7 +246,7 @@ class FaultPublishIT {
     Publisher p =
         bus.publisher(
             PublisherOptions.builder()
-                .durable(WalOptions.of(dir.resolve("s3.jsonl")))
+                .durable(WalOptions.of(dir.resolve("s3.wal")))
                 .confirmTimeout(Duration.ofSeconds(1))
                 .build());
     int total = 500;

@@ -16,7 +16,7 @@ class ReliabilityOptionsTest {
   @Test
   void durableIsOffByDefaultAndSurvivesMutate() {
     assertThat(PublisherOptions.defaults().durable()).isNull();
-    WalOptions wal = WalOptions.of(Path.of("/tmp/x.jsonl"));
+    WalOptions wal = WalOptions.of(Path.of("/tmp/x.wal"));
     PublisherOptions o = PublisherOptions.builder().durable(wal).build();
     assertThat(o.durable()).isSameAs(wal);
     assertThat(o.mutate().build().durable()).isSameAs(wal);
@@ -52,7 +52,7 @@ class ReliabilityOptionsTest {
               () ->
                   bus.publisher(
                       PublisherOptions.builder()
-                          .durable(WalOptions.of(Path.of("/tmp/never.jsonl")))
+                          .durable(WalOptions.of(Path.of("/tmp/never.wal")))
                           .build()))
           .isInstanceOf(BloodbankException.class)
           .hasMessageContaining("embedded");

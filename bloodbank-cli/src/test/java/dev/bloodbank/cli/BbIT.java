@@ -237,7 +237,7 @@ class BbIT {
   @Test
   void walReplayRepublishesAPreparedLog(BrokerExtension.Broker broker) throws Exception {
     String q = broker.rawQueue("#");
-    Path file = dir.resolve("wal.jsonl");
+    Path file = dir.resolve("prepared.wal");
     EventCodec codec = EventCodec.create();
     List<EventEnvelope<JsonNode>> events =
         List.of(
@@ -261,6 +261,32 @@ class BbIT {
         .extracting(g -> g.getProps().getMessageId())
         .containsExactly(events.get(0).eventId().toString(), events.get(1).eventId().toString());
     assertThat(bb(broker, "wal", "stats", file.toString()).out()).contains("pending:  0");
+  }
+
+  @Test
+  void walImportTakesAPlainLogAndStatsNamesAPlainLogForWhatItIs(BrokerExtension.Broker broker)
+      throws Exception {
+    Path plain = dir.resolve("raw_voice_ingest.jsonl");
+    java.util.UUID id = java.util.UUID.randomUUID();
+    Files.writeString(
+        plain,
+        "{\"event_id\": \""
+            + id
+            + "\", \"event_type\": \"llm.prompt\", \"timestamp\":"
+            + " \"2026-12-03T10:00:00+00:00\", \"payload\": {}}\nnot json\n");
+    Result asLog = bb(broker, "wal", "stats", plain.toString());
+    assertThat(asLog.code()).isEqualTo(1);
+    assertThat(asLog.err()).contains("plain JSONL").contains("bb wal import");
+    Path log = dir.resolve("imported.wal");
+    Result imported = bb(broker, "wal", "import", plain.toString(), log.toString());
+    assertThat(imported.code()).as(imported.err()).isZero();
+    assertThat(imported.out()).contains("imported 1 event(s)");
+    assertThat(imported.err()).contains("line 2").contains("not JSON");
+    assertThat(bb(broker, "wal", "stats", log.toString()).out())
+        .contains("pending:  1")
+        .contains("llm.prompt");
+    assertThat(bb(broker, "wal", "import", plain.toString(), log.toString()).out())
+        .contains("imported 0 event(s)");
   }
 
   @Test

@@ -81,11 +81,6 @@ public final class ReliabilityReport implements TestExecutionListener {
               new int[] {12}),
           Map.entry("WalCrashIT#everyAcknowledgedAppendSurvivesSigkill", new int[] {13}),
           Map.entry(
-              "WriteAheadLogTest#aFlippedBitInTheMiddleIsNeverReplayedAndIsMovedAside",
-              new int[] {14}),
-          Map.entry(
-              "WriteAheadLogTest#filesAreOwnerOnlyAndAWorldReadableLogIsRefused", new int[] {16}),
-          Map.entry(
               "DecodeLimitsTest#tenThousandLevelsAreRejectedWithoutOverflowingTheStack",
               new int[] {17}),
           Map.entry("DecodeLimitsTest#aTwoThousandDigitNumberIsRejected", new int[] {17}),

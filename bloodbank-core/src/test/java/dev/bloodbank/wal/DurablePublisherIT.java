@@ -28,7 +28,7 @@ class DurablePublisherIT {
       BrokerExtension.Broker broker) throws Exception {
     Bloodbank bus = broker.connect();
     String ok = broker.rawQueue("wal.ok");
-    Path file = dir.resolve("out.jsonl");
+    Path file = dir.resolve("out.wal");
     EventEnvelope<Map<String, Integer>> kept =
         EventEnvelope.builder("wal.kept", Map.of("n", 2)).build();
     try (DurablePublisher durable =
@@ -73,7 +73,7 @@ class DurablePublisherIT {
       throws Exception {
     Bloodbank bus = broker.connect();
     String q = broker.rawQueue("wal.left");
-    Path file = dir.resolve("left.jsonl");
+    Path file = dir.resolve("left.wal");
     EventEnvelope<Map<String, Integer>> left =
         EventEnvelope.builder("wal.left", Map.of("n", 3)).build();
     try (WriteAheadLog wal = WriteAheadLog.open(WalOptions.of(file))) {

@@ -33,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A writer process killed with SIGKILL at random points, again and again: every append that
- * returned is in the log exactly once (issue #9, scenario 13: 1,000 kills).
+ * returned is in the log exactly once, and no event marked done comes back (issue #9, scenario 13:
+ * 1,000 kills; issue #16: a third of the kills land while segments roll and done segments are
+ * deleted, a third during or after the import of a plain JSONL log, which is all or nothing).
  *
  * <p>To keep that within about two minutes, several writers run at once ({@code
  * -Dbloodbank.walCrash.lanes}, default the number of processors plus one), each on its own log that
@@ -131,6 +133,9 @@ class WalCrashIT {
       }
       String classPath = String.join(File.pathSeparator, cp);
       Path archive = jars.resolve("writer.jsa");
+      // Every mode's classes go into the archive: the dump imports, rolls and marks done.
+      Path warmupPlain = jars.resolve("warmup.jsonl");
+      writePlain(warmupPlain, 5);
       List<String> dump = new ArrayList<>(base);
       dump.addAll(
           List.of(
@@ -138,9 +143,10 @@ class WalCrashIT {
               "-cp",
               classPath,
               WalWriterMain.class.getName(),
-              jars.resolve("warmup.jsonl").toString(),
+              jars.resolve("warmup.wal").toString(),
               "each",
-              "20"));
+              "20",
+              "import:" + warmupPlain));
       Path log = jars.resolve("dump.log");
       Process p =
           new ProcessBuilder(dump).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -188,20 +194,34 @@ class WalCrashIT {
       throws Exception {
     Random random = new Random(42 + lane);
     Set<UUID> acked = new HashSet<>();
+    Set<UUID> done = new HashSet<>();
     int onThisFile = 0;
-    Path file = dir.resolve("crash-" + lane + "-0.jsonl");
+    Path file = dir.resolve("crash-" + lane + "-0.wal");
     int i;
     while ((i = next.getAndIncrement()) < iterations) {
       if (onThisFile == KILLS_PER_FILE) {
         onThisFile = 0;
         acked.clear();
-        file = dir.resolve("crash-" + lane + "-" + i + ".jsonl");
+        done.clear();
+        file = dir.resolve("crash-" + lane + "-" + i + ".wal");
       }
       onThisFile++;
       String policy = i % 2 == 0 ? "each" : "batched";
       List<String> cmd = new ArrayList<>(javaCommand);
       cmd.add(file.toString());
       cmd.add(policy);
+      cmd.add("-1");
+      List<UUID> importing = List.of();
+      Path plain = null;
+      switch (i % 3) {
+        case 0 -> cmd.add("plain");
+        case 1 -> cmd.add("roll");
+        default -> {
+          plain = dir.resolve("plain-" + lane + "-" + i + ".wal");
+          importing = writePlain(plain, 300);
+          cmd.add("import:" + plain);
+        }
+      }
       Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       BufferedReader out =
           new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -209,9 +229,16 @@ class WalCrashIT {
       assertThat(line).as("writer %d started", i).isEqualTo("READY");
       long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5 + random.nextInt(60));
       int before = acked.size();
+      boolean imported = false;
       while (System.nanoTime() < killAt && (line = out.readLine()) != null) {
         if (line.startsWith("ACK ")) {
           acked.add(UUID.fromString(line.substring(4)));
+        } else if (line.startsWith("DONE ")) {
+          UUID id = UUID.fromString(line.substring(5));
+          acked.remove(id);
+          done.add(id);
+        } else if (line.startsWith("IMPORTED ")) {
+          imported = true;
         }
       }
       // SIGKILL; acknowledgements the parent has not read yet are simply not counted
@@ -221,10 +248,22 @@ class WalCrashIT {
 
       try (WriteAheadLog wal = WriteAheadLog.open(WalOptions.of(file))) {
         torn.addAndGet(wal.recoveryProblems().size());
-        Map<UUID, Integer> counts = new HashMap<>();
-        for (WalRecord r : wal.pending()) {
-          counts.merge(r.eventId(), 1, Integer::sum);
+        if (plain != null) {
+          Map<UUID, Integer> seen = counts(wal);
+          long present = importing.stream().filter(seen::containsKey).count();
+          assertThat(present)
+              .as("events of an import cut by kill %d: all or none", i)
+              .isIn(0L, (long) importing.size());
+          if (imported) {
+            assertThat(present)
+                .as("events of a finished import, kill %d", i)
+                .isEqualTo(importing.size());
+          }
+          // Importing again finishes what the kill cut short, and adds nothing twice.
+          wal.importPlain(plain);
+          acked.addAll(importing);
         }
+        Map<UUID, Integer> counts = counts(wal);
         List<UUID> missing = new ArrayList<>();
         for (UUID id : acked) {
           int n = counts.getOrDefault(id, 0);
@@ -236,11 +275,45 @@ class WalCrashIT {
             missing.add(id);
           }
         }
+        for (UUID id : done) {
+          if (counts.containsKey(id)) {
+            duplicated.incrementAndGet();
+            missing.add(id);
+          }
+        }
         assertThat(missing)
-            .as("acknowledged appends lost or duplicated after kill %d", i)
+            .as("acknowledged appends lost, duplicated or back from done after kill %d", i)
             .isEmpty();
         assertThat(wal.recoveryProblems()).allSatisfy(pr -> assertThat(pr).contains("torn"));
       }
     }
+  }
+
+  private static Map<UUID, Integer> counts(WriteAheadLog wal) {
+    Map<UUID, Integer> counts = new HashMap<>();
+    wal.forEachPending(
+        0,
+        r -> {
+          counts.merge(r.eventId(), 1, Integer::sum);
+          return true;
+        });
+    return counts;
+  }
+
+  /** A plain JSONL log of {@code n} events, as the Python services write one. */
+  private static List<UUID> writePlain(Path file, int n) throws IOException {
+    List<UUID> ids = new ArrayList<>(n);
+    StringBuilder b = new StringBuilder();
+    for (int k = 0; k < n; k++) {
+      UUID id = UUID.randomUUID();
+      ids.add(id);
+      b.append("{\"event_id\": \"")
+          .append(id)
+          .append("\", \"event_type\": \"crash.import\", \"payload\": {\"k\": ")
+          .append(k)
+          .append("}}\n");
+    }
+    Files.writeString(file, b.toString());
+    return ids;
   }
 }

@@ -31,7 +31,7 @@ class WalDiskFullIT {
   @ValueSource(strings = {"each", "batched"})
   @Scenario(15)
   void anAppendOnAFullDiskFailsLoudlyAndNothingAcknowledgedIsLost(String policy) throws Exception {
-    Path file = dir.resolve("full-" + policy + ".jsonl");
+    Path file = dir.resolve("full-" + policy + ".wal");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cmd =
         "ulimit -f 128 && exec '"

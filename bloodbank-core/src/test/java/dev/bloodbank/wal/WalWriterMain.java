@@ -6,9 +6,19 @@ import java.time.Duration;
 import java.util.UUID;
 
 /**
- * Child process of {@link WalCrashIT}: appends forever, printing each id once its append returned.
- * Arguments: the log file, {@code each} or {@code batched}, and optionally a number of appends
- * after which it exits normally (to dump a class-data archive for faster starts).
+ * Child process of {@link WalCrashIT} and {@link WalLockIT}: appends forever, printing {@code ACK
+ * <id>} once each append returned. Arguments: the log directory, {@code each} or {@code batched},
+ * optionally a number of appends after which it exits normally (to dump a class-data archive for
+ * faster starts, or {@code -1} for no end), and a mode:
+ *
+ * <ul>
+ *   <li>{@code plain}: appends only;
+ *   <li>{@code roll}: segments of 4 KiB, so they roll every few appends, and every other event is
+ *       marked done ({@code DONE <id>} once {@code markDone} returned), so done segments are
+ *       deleted all along;
+ *   <li>{@code import:<file>}: imports a plain JSONL log first ({@code IMPORTED <n>} once done),
+ *       then as {@code roll}.
+ * </ul>
  */
 public final class WalWriterMain {
   private WalWriterMain() {}
@@ -18,18 +28,32 @@ public final class WalWriterMain {
         args[1].equals("each")
             ? FsyncPolicy.EACH_RECORD
             : FsyncPolicy.batched(Duration.ofMillis(2), 32);
-    try (WriteAheadLog wal =
-        WriteAheadLog.open(WalOptions.builder().path(Path.of(args[0])).fsync(policy).build())) {
+    long left = args.length > 2 && !args[2].equals("-1") ? Long.parseLong(args[2]) : Long.MAX_VALUE;
+    String mode = args.length > 3 ? args[3] : "plain";
+    boolean roll = !mode.equals("plain");
+    WalOptions.Builder options = WalOptions.builder().path(Path.of(args[0])).fsync(policy);
+    if (roll) {
+      options.segmentBytes(4096);
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(options.build())) {
       System.out.println("READY");
       System.out.flush();
-      long left = args.length > 2 ? Long.parseLong(args[2]) : Long.MAX_VALUE;
-      while (left-- > 0) {
+      if (mode.startsWith("import:")) {
+        WriteAheadLog.ImportResult r = wal.importPlain(Path.of(mode.substring(7)));
+        System.out.println("IMPORTED " + r.imported());
+        System.out.flush();
+      }
+      for (long n = 0; n < left; n++) {
         UUID id = UUID.randomUUID();
         byte[] event =
             ("{\"event_id\":\"" + id + "\",\"payload\":{\"text\":\"" + "x".repeat(200) + "\"}}")
                 .getBytes(StandardCharsets.UTF_8);
-        wal.append(id, "crash.test", event);
+        long seq = wal.append(id, "crash.test", event);
         System.out.println("ACK " + id);
+        if (roll && n % 2 == 1) {
+          wal.markDone(seq);
+          System.out.println("DONE " + id);
+        }
         System.out.flush();
       }
     }

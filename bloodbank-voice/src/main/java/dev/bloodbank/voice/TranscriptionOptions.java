@@ -256,7 +256,7 @@ public final class TranscriptionOptions {
 
     /**
      * Sets the write-ahead log. Default: {@link WalOptions}'s defaults ({@code
-     * raw_voice_ingest.jsonl} in the working directory, batched fsync), or {@code WAL_PATH} with
+     * raw_voice_ingest.wal} in the working directory, batched fsync), or {@code WAL_PATH} with
      * {@link TranscriptionOptions#fromEnvironment}.
      *
      * @param wal the settings

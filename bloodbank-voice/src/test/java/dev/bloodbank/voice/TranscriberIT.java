@@ -45,7 +45,7 @@ class TranscriberIT {
   }
 
   TranscriptionOptions.Builder options() {
-    return TranscriptionOptions.builder().wal(WalOptions.of(dir.resolve("voice.jsonl")));
+    return TranscriptionOptions.builder().wal(WalOptions.of(dir.resolve("voice.wal")));
   }
 
   static List<Segment> speak(Transcriber t) {
@@ -63,7 +63,7 @@ class TranscriberIT {
     String q = broker.rawQueue("transcription.voice.completed");
     List<Segment> segments;
     java.util.Map<String, Segment> byEventId = new java.util.HashMap<>();
-    Path wal = dir.resolve("voice.jsonl");
+    Path wal = dir.resolve("voice.wal");
     try (Transcriber t =
         Transcriber.create(
             bus,
@@ -82,7 +82,20 @@ class TranscriberIT {
       }
     }
     assertThat(Files.getPosixFilePermissions(wal))
-        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    try (var files = Files.list(wal)) {
+      files
+          .filter(f -> f.getFileName().toString().endsWith(".seg"))
+          .forEach(
+              f -> {
+                try {
+                  assertThat(Files.getPosixFilePermissions(f))
+                      .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+    }
 
     List<GetResponse> got = broker.drain(q, 3, Duration.ofSeconds(5));
     assertThat(got).hasSize(2);

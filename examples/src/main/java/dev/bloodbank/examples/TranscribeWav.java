@@ -31,7 +31,7 @@ import java.util.Set;
  * <file>]} (run without arguments for the details). The bus connects as {@code RABBIT_URL} and the
  * other {@link BloodbankOptions#fromEnvironment() variables} say, else to localhost:5672; events
  * are written to the write-ahead log first ({@code WAL_PATH}, default {@code
- * raw_voice_ingest.jsonl}), and events a previous run could not publish are sent again at start.
+ * raw_voice_ingest.wal}), and events a previous run could not publish are sent again at start.
  * Prints each segment with its event id. Exit status: 0 when every event was confirmed, 1 on a bad
  * model, WAV file or broker (the message names the file or address), or when events stay
  * unconfirmed in the log, 2 on a bad command line.

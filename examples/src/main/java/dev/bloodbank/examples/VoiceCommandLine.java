@@ -39,7 +39,7 @@ final class VoiceCommandLine {
           + " (sherpa-onnx's)\n"
           + "  --wal <file>\n"
           + "      the write-ahead log; default: $WAL_PATH, else "
-          + WalOptions.DEFAULT_FILE
+          + WalOptions.DEFAULT_PATH
           + " in the working directory\n";
 
   /** The command line was wrong; the message says how. */
