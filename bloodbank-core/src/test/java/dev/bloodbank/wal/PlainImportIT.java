@@ -17,9 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A plain JSONL log written by Python as the Python services write {@code raw_voice_ingest.jsonl}
- * ({@code json.dumps} of each envelope, one per line) imports into a log with every event kept and
- * its id unchanged; a line that is no event is reported by number; importing twice imports nothing.
+ * The log and Python: a plain JSONL log written by Python as the Python services write {@code
+ * raw_voice_ingest.jsonl} ({@code json.dumps} of each envelope, one per line) imports into a log
+ * with every event kept and its id unchanged (a line that is no event is reported by number;
+ * importing twice imports nothing), and the reader of {@code docs/wal-format.md}, in Python with
+ * its standard library only, reads a log Java wrote.
  */
 class PlainImportIT {
   @TempDir Path dir;
@@ -105,5 +107,42 @@ class PlainImportIT {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> WriteAheadLog.open(WalOptions.of(plain)))
         .hasMessageContaining("bb wal import");
+  }
+
+  @Test
+  void theDocumentedPythonReaderReadsWhatJavaWrote() throws Exception {
+    Path log = dir.resolve("java.wal");
+    List<String> expected = new ArrayList<>();
+    WalOptions options =
+        WalOptions.builder().path(log).fsync(FsyncPolicy.EACH_RECORD).segmentBytes(4096).build();
+    try (WriteAheadLog wal = WriteAheadLog.open(options)) {
+      for (int i = 0; i < 40; i++) {
+        UUID id = UUID.randomUUID();
+        long seq = wal.append(id, "docs.check", WriteAheadLogTest.event(id));
+        if (i % 3 == 0) {
+          wal.markDone(seq);
+        } else {
+          expected.add(seq + " " + id + " docs.check");
+        }
+      }
+    }
+    List<Path> segments;
+    try (var files = Files.list(log)) {
+      segments = files.filter(f -> f.toString().endsWith(".seg")).sorted().toList();
+    }
+    assertThat(segments).hasSizeGreaterThan(1);
+    Files.write(
+        segments.get(segments.size() - 1),
+        "{\"crc32c\":\"12".getBytes(StandardCharsets.US_ASCII),
+        java.nio.file.StandardOpenOption.APPEND);
+    Path reader = Path.of("").toAbsolutePath().getParent().resolve("docs/wal_reader.py");
+    Process p =
+        new ProcessBuilder("python3", reader.toString(), log.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out.lines().toList()).containsExactlyElementsOf(expected);
   }
 }
