@@ -51,10 +51,11 @@ import org.slf4j.LoggerFactory;
  * are neither on their way nor just appended: a record just appended belongs to its first send (its
  * event id is "fresh" from before the append until that send is decided), so nothing is sent before
  * it is on disk, nor twice by a drain racing the first send. A drain that finds the inner
- * publisher's window full stops, and the next outcome starts another, so a backlog drains at the
- * publisher's own rate. The heap holds at most {@code 2 * maxInFlight} events waiting for the send
- * thread plus one small entry per event whose caller still waits (at most a confirm timeout's
- * worth) or that is on its way; the backlog itself stays on disk. Thread-safe.
+ * publisher's window full stops, and goes on once half of the window is free, so a backlog drains
+ * at the publisher's own rate in batches, one read of the log each. The heap holds at most {@code 2
+ * * maxInFlight} events waiting for the send thread plus one small entry per event whose caller
+ * still waits (at most a confirm timeout's worth) or that is on its way; the backlog itself stays
+ * on disk. Thread-safe.
  */
 final class WalPublisher implements DurablePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(WalPublisher.class);
@@ -86,6 +87,9 @@ final class WalPublisher implements DurablePublisher {
   // Where the next drain starts reading the log; 0 after a drain read it to its end.
   private volatile long cursor;
   private final AtomicBoolean starved = new AtomicBoolean();
+  // A starved drain goes on once this few events are on their way: in batches of half the window,
+  // not one read of the log per confirm.
+  private final int resumeBelow;
   // Returned as unroutable: kept, but sent again only by replay().
   private final Set<Long> parked = ConcurrentHashMap.newKeySet();
   private final Set<Long> undecodable = ConcurrentHashMap.newKeySet();
@@ -139,6 +143,7 @@ final class WalPublisher implements DurablePublisher {
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.drainEveryNanos = ctx.options().recoveryInterval().toNanos();
     this.buffered = new Semaphore(2 * options.maxInFlight());
+    this.resumeBelow = Math.max(1, options.maxInFlight() / 2);
     this.wal = WriteAheadLog.open(walOptions);
     try {
       int n = THREADS.incrementAndGet();
@@ -396,9 +401,9 @@ final class WalPublisher implements DurablePublisher {
     drainIfStarved();
   }
 
-  /** A drain stopped for lack of room: now there is some. */
+  /** A drain stopped for lack of room: goes on once there is room for a batch. */
   private void drainIfStarved() {
-    if (starved.compareAndSet(true, false)) {
+    if (sending.size() <= resumeBelow && starved.compareAndSet(true, false)) {
       requestDrain();
     }
   }
@@ -511,10 +516,8 @@ final class WalPublisher implements DurablePublisher {
               full[0] = true;
               cursor = seq;
               starved.set(true);
-              // An outcome may have come before `starved` was set: nobody else asks then.
-              if (sending.isEmpty()) {
-                drainIfStarved();
-              }
+              // Outcomes may have come before `starved` was set: nobody else asks then.
+              drainIfStarved();
               return false;
             }
             Waiting w = callers.get(seq);

@@ -16,6 +16,10 @@ import dev.bloodbank.SubscriberOptions;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
 import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.wal.DurablePublisher;
+import dev.bloodbank.wal.FsyncPolicy;
+import dev.bloodbank.wal.WalOptions;
+import dev.bloodbank.wal.WriteAheadLog;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -48,8 +52,10 @@ import java.util.concurrent.locks.LockSupport;
  * classic queue on both sides; warm-up excluded. Also prints the CPU each message cost the client,
  * the broker and Redis. Options: {@code --runs N} (3), {@code --seconds S} per publish run (5),
  * {@code --latency-seconds S} (20) at {@code --rate R} events/s (1000), {@code --consume N}
- * (50,000), {@code --smoke} (everything tiny), {@code --only publish|latency|consume} (one part, no
- * table: for profiling), {@code --json FILE}.
+ * (50,000), {@code --drain N} (1,000,000: a durable publisher draining a write-ahead log backlog of
+ * N events against the publisher's own rate over N events, once), {@code --smoke} (everything
+ * tiny), {@code --only publish|latency|consume|drain} (one part, no table: for profiling), {@code
+ * --json FILE}.
  */
 public final class LoadHarness {
   private static final String EXCHANGE = "bloodbank.bench";
@@ -60,8 +66,9 @@ public final class LoadHarness {
   private int latencySeconds = 20;
   private int rate = 1000;
   private int consumeCount = 50_000;
+  private int drainCount = 1_000_000;
   private Path json = Path.of("target", "benchmark-results.json");
-  // One part only (publish, latency, consume), e.g. to profile it; no table then.
+  // One part only (publish, latency, consume, drain), e.g. to profile it; no table then.
   private String only = "";
 
   private final long base = System.nanoTime();
@@ -82,12 +89,13 @@ public final class LoadHarness {
         case "--latency-seconds" -> h.latencySeconds = Integer.parseInt(args[++i]);
         case "--rate" -> h.rate = Integer.parseInt(args[++i]);
         case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
+        case "--drain" -> h.drainCount = Integer.parseInt(args[++i]);
         case "--json" -> h.json = Path.of(args[++i]);
         case "--only" -> {
           h.only = args[++i];
-          if (!List.of("publish", "latency", "consume").contains(h.only)) {
+          if (!List.of("publish", "latency", "consume", "drain").contains(h.only)) {
             throw new IllegalArgumentException(
-                "--only takes publish, latency or consume, was '" + h.only + "'");
+                "--only takes publish, latency, consume or drain, was '" + h.only + "'");
           }
         }
         case "--smoke" -> {
@@ -95,6 +103,7 @@ public final class LoadHarness {
           h.seconds = 1;
           h.latencySeconds = 1;
           h.consumeCount = 2000;
+          h.drainCount = 5000;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -158,6 +167,9 @@ public final class LoadHarness {
         add(results, "raw consume", rawConsume(1));
         add(results, "bloodbank consume", bbConsume(bus));
         add(results, "raw consume, grouped acks", rawConsume(5));
+      }
+      if (only.isEmpty() || only.equals("drain")) {
+        drainVsPublish(results);
       }
     } finally {
       heap.interrupt();
@@ -510,6 +522,92 @@ public final class LoadHarness {
     }
   }
 
+  // ---- draining a write-ahead log backlog -----------------------------------------------
+
+  /**
+   * The publisher's own rate over N events, then a durable publisher opening a log that holds N
+   * pending events and sending them all, timed from its open (recovery included) to an empty log.
+   * Both on an exchange of their own whose queue keeps the newest 100,000 messages, so that the
+   * broker's queue stays the same size for both and a million events do not pile up on its disk.
+   */
+  private void drainVsPublish(Map<String, List<Double>> results) throws Exception {
+    String exchange = EXCHANGE + ".drain";
+    String sink = "bloodbank.bench.drain.sink";
+    try (Channel ch = raw.createChannel()) {
+      ch.exchangeDeclare(exchange, "topic", true);
+      ch.queueDelete(sink);
+      ch.queueDeclare(
+          sink, true, false, false, Map.of("x-queue-type", "classic", "x-max-length", 100_000));
+      ch.queueBind(sink, exchange, "#");
+    }
+    Path dir = Files.createTempDirectory(Path.of("target"), "drain");
+    try (Bloodbank bus =
+        Bloodbank.connect(
+            BloodbankOptions.builder()
+                .exchange(exchange)
+                .serviceName("bench")
+                .validation(ValidationMode.STRICT)
+                .build())) {
+      PublisherOptions window = PublisherOptions.builder().maxInFlight(WINDOW).channels(1).build();
+      Publisher p = bus.publisher(window);
+      bbLoop(p, new AtomicLong(), List.of(), false, TimeUnit.SECONDS.toNanos(1)); // warm-up
+      AtomicLong confirmed = new AtomicLong();
+      TranscriptionCompleted payload = Payloads.transcription(0);
+      long start = System.nanoTime();
+      for (int i = 0; i < drainCount; i++) {
+        p.publish(Payloads.TYPE, payload).thenRun(confirmed::incrementAndGet);
+      }
+      p.close(); // waits for confirms in flight
+      double own = confirmed.get() / ((System.nanoTime() - start) / 1e9);
+
+      Path log = dir.resolve("backlog.wal");
+      EventCodec codec = bus.codec();
+      try (WriteAheadLog wal =
+          WriteAheadLog.open(
+              WalOptions.builder()
+                  .path(log)
+                  .fsync(FsyncPolicy.batched(java.time.Duration.ofMillis(5), 4096))
+                  .build())) {
+        java.util.concurrent.CompletableFuture<Long> last = null;
+        for (int i = 0; i < drainCount; i++) {
+          var e = Payloads.envelope(i);
+          last = wal.appendAsync(e.eventId(), Payloads.TYPE, codec.encode(e));
+        }
+        if (last != null) {
+          last.join();
+        }
+      }
+      start = System.nanoTime();
+      CpuMeter.Reading c0 = cpu.read();
+      int left;
+      try (DurablePublisher d =
+          bus.durablePublisher(window.mutate().durable(WalOptions.of(log)).build())) {
+        while ((left = d.pendingCount()) > 0
+            && System.nanoTime() - start < TimeUnit.MINUTES.toNanos(30)) {
+          Thread.sleep(20);
+        }
+      }
+      double drained = (drainCount - left) / ((System.nanoTime() - start) / 1e9);
+      cpuSample("durable publisher drain", c0, drainCount - left);
+      if (left > 0) {
+        System.out.printf(
+            "drain: %d of %d events still in the log after 30 min%n", left, drainCount);
+      }
+      add(results, "bloodbank publish, " + drainCount + " events", own);
+      add(results, "durable publisher drain, " + drainCount + "-event backlog", drained);
+    } finally {
+      try (Channel ch = raw.createChannel()) {
+        ch.queueDelete(sink);
+        ch.exchangeDelete(exchange);
+      }
+      try (var all = Files.walk(dir)) {
+        for (Path f : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+  }
+
   // ---- heap and report ------------------------------------------------------------------
 
   private Thread heapSampler() {
@@ -606,6 +704,13 @@ public final class LoadHarness {
             "| raw consume acknowledging 5 at a time, as the subscriber does (msg/s) | %.0f | | %.2f"
                 + " of raw | | |%n",
             rawGrouped, rawGrouped / rawC));
+    double own = median(r.get("bloodbank publish, " + drainCount + " events"));
+    double drained = median(r.get("durable publisher drain, " + drainCount + "-event backlog"));
+    t.append(
+        String.format(
+            "| durable publisher draining a %,d-event log backlog vs the Bloodbank publisher over"
+                + " as many (msg/s) | %.0f | %.0f | %.2f | ≥ 0.80 | %s |%n",
+            drainCount, own, drained, drained / own, drained / own >= 0.80 ? "yes" : "NO"));
     t.append(
         String.format(
             "| harness heap after GC, peak (MB) | | %.0f | | < 128 | %s |%n",

@@ -38,10 +38,19 @@ final class LineReader {
    *     reading went to the limit), the number of lines, and whether the visitor stopped it
    */
   static End read(FileChannel channel, long limit, LineVisitor visitor) throws IOException {
+    return read(channel, 0, limit, visitor);
+  }
+
+  /**
+   * Reads the lines of {@code channel} from byte {@code start}, which must be a line's start, up to
+   * {@code limit}; line numbers count from 1 at {@code start}.
+   */
+  static End read(FileChannel channel, long start, long limit, LineVisitor visitor)
+      throws IOException {
     ByteBuffer block = ByteBuffer.allocate(BLOCK);
     byte[] carry = new byte[0];
-    long pos = 0;
-    long lineStart = 0;
+    long pos = start;
+    long lineStart = start;
     long lineNo = 0;
     while (pos < limit) {
       block.clear();

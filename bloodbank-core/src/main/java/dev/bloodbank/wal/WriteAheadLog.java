@@ -239,7 +239,7 @@ public final class WriteAheadLog implements AutoCloseable {
                           readOnly ? null : c);
                   return true;
                 }
-                String problem = apply(seg[0], line);
+                String problem = apply(seg[0], line, offset);
                 if (problem != null) {
                   corrupt.add(new long[] {lineNo, offset});
                   LOG.error(
@@ -288,7 +288,7 @@ public final class WriteAheadLog implements AutoCloseable {
   }
 
   /** Applies one record line of a segment to its pending bits; returns what is wrong, or null. */
-  private static @Nullable String apply(Segment s, byte[] line) {
+  private static @Nullable String apply(Segment s, byte[] line, long offset) {
     WalFormat.Header h;
     try {
       h = WalFormat.verify(line);
@@ -300,6 +300,7 @@ public final class WriteAheadLog implements AutoCloseable {
     }
     if (h.op().equals("event")) {
       s.addEvent(h.seq());
+      s.offset(h.seq(), offset);
     } else {
       s.done(h.seq());
     }
@@ -313,7 +314,7 @@ public final class WriteAheadLog implements AutoCloseable {
         limit,
         (line, offset, lineNo) -> {
           if (lineNo > 1) {
-            apply(s, line);
+            apply(s, line, offset);
           }
           return true;
         });
@@ -454,8 +455,9 @@ public final class WriteAheadLog implements AutoCloseable {
       long seq = nextSeq;
       Segment s = activeFor(seq);
       byte[] line = WalFormat.eventLine(seq, eventId, eventType, event);
+      long offset;
       try {
-        s.append(line);
+        offset = s.append(line);
       } catch (IOException e) {
         if (e.getSuppressed().length > 0) {
           flushFailure = e; // the partial line could not be cut off: no append may follow it
@@ -464,6 +466,7 @@ public final class WriteAheadLog implements AutoCloseable {
       }
       nextSeq++;
       s.addEvent(seq);
+      s.offset(seq, offset);
       pending.incrementAndGet();
       writtenSeq = seq;
       waiters.add(new Waiter(seq, durable, null));
@@ -700,6 +703,9 @@ public final class WriteAheadLog implements AutoCloseable {
         continue;
       }
       long limit = s.size();
+      // Near the first wanted record, so that a drain going on from where it stopped does not read
+      // the segment from its top each time.
+      long begin = s.readFrom(fromSeq);
       boolean[] stop = {false};
       try {
         // A channel of its own: a reader interrupted mid-read closes the channel it reads with.
@@ -707,10 +713,11 @@ public final class WriteAheadLog implements AutoCloseable {
         try {
           LineReader.read(
               c,
+              begin,
               limit,
               (line, offset, lineNo) -> {
-                if (lineNo == 1) {
-                  return true;
+                if (offset == 0) {
+                  return true; // the header
                 }
                 WalFormat.Header h;
                 try {

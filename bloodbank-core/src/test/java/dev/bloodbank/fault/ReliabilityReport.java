@@ -55,7 +55,8 @@ public final class ReliabilityReport implements TestExecutionListener {
     "close() racing subscribe, publish, durable publishers, commands: nothing left open",
     "two command processors, redeliveries mid-execution: each command runs once",
     "hostile attempts header, expiration and user id on incoming events",
-    "no test disturbs the shared RabbitMQ and Redis"
+    "no test disturbs the shared RabbitMQ and Redis",
+    "WAL backlog recovered and drained with a 256 MB heap"
   };
 
   /** Tests written before this suite, by "SimpleClassName#method", and what they cover. */
@@ -111,7 +112,7 @@ public final class ReliabilityReport implements TestExecutionListener {
   /**
    * Adds a test's counts to a scenario's row.
    *
-   * @param scenario 1 to 29
+   * @param scenario 1 to 30
    * @param events events the test published (or appended)
    * @param lost accepted events never consumed
    * @param duplicated events consumed more than once (same id)

@@ -9,6 +9,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface Scenario {
-  /** The scenario numbers, 1 to 29. */
+  /** The scenario numbers, 1 to 30. */
   int[] value();
 }

@@ -246,6 +246,10 @@ class WalCrashIT {
       p.waitFor(10, TimeUnit.SECONDS);
       ackedTotal.addAndGet(acked.size() - before);
 
+      // The log as the kill left it, before recovery changes it: kept when a check fails.
+      Path asLeft = dir.resolve("as-left-" + lane);
+      deleteTree(asLeft);
+      copyTree(file, asLeft);
       try (WriteAheadLog wal = WriteAheadLog.open(WalOptions.of(file))) {
         torn.addAndGet(wal.recoveryProblems().size());
         if (plain != null) {
@@ -281,10 +285,42 @@ class WalCrashIT {
             missing.add(id);
           }
         }
-        assertThat(missing)
-            .as("acknowledged appends lost, duplicated or back from done after kill %d", i)
-            .isEmpty();
+        if (!missing.isEmpty()) {
+          Path kept = Path.of("target", "wal-crash-failure", "kill-" + i).toAbsolutePath();
+          deleteTree(kept);
+          Files.createDirectories(kept.getParent());
+          copyTree(asLeft, kept);
+          assertThat(missing)
+              .as(
+                  "acknowledged appends lost, duplicated or back from done after kill %d (%s mode);"
+                      + " the log as the kill left it is in %s",
+                  i, cmd.get(cmd.size() - 1), kept)
+              .isEmpty();
+        }
         assertThat(wal.recoveryProblems()).allSatisfy(pr -> assertThat(pr).contains("torn"));
+      }
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    if (!Files.exists(from)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
       }
     }
   }

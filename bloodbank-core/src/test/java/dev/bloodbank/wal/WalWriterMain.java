@@ -14,8 +14,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code plain}: appends only;
  *   <li>{@code roll}: segments of 4 KiB, so they roll every few appends, and every other event is
- *       marked done ({@code DONE <id>} once {@code markDone} returned), so done segments are
- *       deleted all along;
+ *       marked done right after its append (announced as {@code DONE <id>} instead of {@code ACK
+ *       <id>}, once {@code markDone} returned), so done segments are deleted all along;
  *   <li>{@code import:<file>}: imports a plain JSONL log first ({@code IMPORTED <n>} once done),
  *       then as {@code roll}.
  * </ul>
@@ -49,10 +49,14 @@ public final class WalWriterMain {
             ("{\"event_id\":\"" + id + "\",\"payload\":{\"text\":\"" + "x".repeat(200) + "\"}}")
                 .getBytes(StandardCharsets.UTF_8);
         long seq = wal.append(id, "crash.test", event);
-        System.out.println("ACK " + id);
+        // An event to be marked done is announced only once it is: announced as acknowledged
+        // first, a kill between the two lines would leave the parent expecting an event that the
+        // log rightly no longer holds.
         if (roll && n % 2 == 1) {
           wal.markDone(seq);
           System.out.println("DONE " + id);
+        } else {
+          System.out.println("ACK " + id);
         }
         System.out.flush();
       }

@@ -48,7 +48,7 @@ class TranscriptionServerIT {
               "--endpoint-silence",
               SyntheticSpeech.ENDPOINT_SILENCE,
               "--wal",
-              dir.resolve("voice.jsonl").toString()
+              dir.resolve("voice.wal").toString()
             },
             1,
             Set.of("port", "host"));
