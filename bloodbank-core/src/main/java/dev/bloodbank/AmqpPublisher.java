@@ -182,7 +182,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     byte[] body;
     try {
       EventEnvelope<?> toEncode = interceptor != null ? interceptor.beforeSend(envelope) : envelope;
-      body = ctx.codec().encode(toEncode);
+      body = ctx.codec().encode(toEncode, options.envelopeVersion());
     } catch (RuntimeException e) {
       if (permitted) {
         window.release();

@@ -7,6 +7,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.bloodbank.command.ProcessedCommands;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final DeliveryHandler<T> handler;
   private final String queue;
   private final String dlq;
+  private final @Nullable String dlx; // the queue's own dead-letter exchange, else null for dlq
   private final Channel channel;
   private final ExecutorService workers;
   private final boolean inline;
@@ -90,8 +92,9 @@ final class AmqpSubscriber<T> implements Subscriber {
     this.queue =
         options.temporary()
             ? ctx.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
-            : options.queueNameFor(ctx.options().serviceName());
+            : options.queueNameFor(ctx.options().serviceName(), ctx.options().exchange());
     this.dlq = queue + ".dlq";
+    this.dlx = options.deadLetterExchange();
     this.channel = connection.createChannel();
     if (channel == null) {
       throw new IOException("the broker has no free channel (channel_max reached)");
@@ -128,17 +131,35 @@ final class AmqpSubscriber<T> implements Subscriber {
       }
       return;
     }
-    Map<String, Object> dlqArgs = typeArgs(false);
-    channel.queueDeclare(dlq, true, false, false, dlqArgs);
-    Map<String, Object> mainArgs = typeArgs(true);
-    mainArgs.put("x-dead-letter-exchange", "");
-    mainArgs.put("x-dead-letter-routing-key", dlq);
-    channel.queueDeclare(queue, true, false, false, mainArgs);
+    if (options.existingQueue()) {
+      // As another service declared it; a missing one fails with the broker's NOT_FOUND.
+      channel.queueDeclarePassive(queue);
+    } else {
+      Map<String, Object> mainArgs;
+      if (options.queueArguments() != null) {
+        mainArgs = new HashMap<>(options.queueArguments());
+      } else {
+        mainArgs = typeArgs(true);
+        mainArgs.put("x-dead-letter-exchange", "");
+        mainArgs.put("x-dead-letter-routing-key", dlq);
+      }
+      if (dlx == null) {
+        channel.queueDeclare(dlq, true, false, false, typeArgs(false));
+      }
+      channel.queueDeclare(queue, true, false, false, mainArgs);
+    }
+    if (dlx != null && !dlx.isEmpty()) {
+      // Dead letters would vanish into a missing exchange: NOT_FOUND now, naming it.
+      channel.exchangeDeclarePassive(dlx);
+    } else if (dlx == null && options.existingQueue()) {
+      channel.queueDeclare(dlq, true, false, false, typeArgs(false));
+    }
     Set<Long> delays = new LinkedHashSet<>();
     for (Duration d : options.retryDelays()) {
       delays.add(d.toMillis());
     }
-    if (options.maxAttempts() > 1) {
+    // An event another consumer holds (idempotent) waits out the first delay, even without retries.
+    if (options.maxAttempts() > 1 || options.idempotency() != null) {
       for (long ms : delays) {
         Map<String, Object> args = typeArgs(false);
         args.put("x-message-ttl", ms);
@@ -149,6 +170,12 @@ final class AmqpSubscriber<T> implements Subscriber {
     }
     for (String pattern : options.patterns()) {
       channel.queueBind(queue, exchange, pattern);
+    }
+    for (String other : options.additionalExchanges()) {
+      channel.exchangeDeclare(other, "topic", true);
+      for (String pattern : options.patterns()) {
+        channel.queueBind(queue, other, pattern);
+      }
     }
   }
 
@@ -318,11 +345,45 @@ final class AmqpSubscriber<T> implements Subscriber {
           null);
       return;
     }
+    ProcessedEvents guard = options.idempotency();
+    ProcessedCommands.Claim claim = null;
+    Lease lease = null;
+    if (guard != null) {
+      claim = guard.store().claim(event.eventId(), options.claimLease());
+      if (claim.status() == ProcessedCommands.Claim.Status.COMPLETED) {
+        LOG.debug("event {} on '{}' was processed before; acknowledged", event.eventId(), queue);
+        acknowledge(tag);
+        return;
+      }
+      if (claim.status() == ProcessedCommands.Claim.Status.HELD) {
+        // Another consumer handles it right now: look again after the first retry delay, with
+        // the attempts as they were (this is not a failure).
+        long delay = options.retryDelay(1).toMillis();
+        LOG.debug(
+            "event {} on '{}' is being handled by another consumer; looking again in {} ms",
+            event.eventId(),
+            queue,
+            delay);
+        Map<String, Object> same =
+            props.getHeaders() == null ? new HashMap<>() : new HashMap<>(props.getHeaders());
+        forward(delivery, props, body, retryQueue(delay), same, false);
+        return;
+      }
+      lease = new Lease(guard.store(), claim);
+    }
     try {
       handler.handle(
           event,
           new DeliveryInfo(failures + 1, options.maxAttempts(), delivery.isRedeliver(), queue));
+      if (lease != null) {
+        lease.end();
+        guard.store().complete(claim);
+      }
     } catch (Throwable t) {
+      if (lease != null) {
+        lease.end();
+        guard.store().release(claim);
+      }
       if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
         settle(tag, false, true);
         throw (VirtualMachineError) t;
@@ -459,11 +520,12 @@ final class AmqpSubscriber<T> implements Subscriber {
     int failed = failuresBefore + 1;
     Map<String, Object> headers =
         failureHeaders(delivery, props, failed, reason, errorClass, errorMessage, violations);
+    String target = dlx == null ? dlq : "exchange " + (dlx.isEmpty() ? "(default)" : dlx);
     noteError(
         "event "
             + LogSafe.escape(String.valueOf(props.getMessageId()))
             + " dead-lettered to '"
-            + dlq
+            + target
             + "' ("
             + reason
             + "): "
@@ -472,11 +534,18 @@ final class AmqpSubscriber<T> implements Subscriber {
         "event {} from queue '{}' dead-lettered to '{}' after {} attempt(s) ({}): {}",
         LogSafe.escape(String.valueOf(props.getMessageId())),
         queue,
-        dlq,
+        target,
         failed,
         reason,
         errorMessage);
-    forward(delivery, props, body, dlq, headers, true);
+    if (dlx == null) {
+      forward(delivery, props, body, dlq, headers, true);
+    } else {
+      // Where the broker's own dead-lettering through the queue's arguments would send it.
+      String key = options.deadLetterRoutingKey();
+      forward(
+          delivery, props, body, dlx, key != null ? key : delivery.getRoutingKey(), headers, true);
+    }
   }
 
   private Map<String, Object> failureHeaders(
@@ -519,6 +588,17 @@ final class AmqpSubscriber<T> implements Subscriber {
       String targetQueue,
       Map<String, Object> headers,
       boolean toDlq) {
+    forward(delivery, props, body, "", targetQueue, headers, toDlq);
+  }
+
+  private void forward(
+      Envelope delivery,
+      AMQP.BasicProperties props,
+      byte[] body,
+      String targetExchange,
+      String targetQueue,
+      Map<String, Object> headers,
+      boolean toDlq) {
     if (options.temporary()) {
       // A temporary queue has no retry or dead-letter queues: the failure is logged and counted.
       deadLettered.incrementAndGet();
@@ -550,7 +630,7 @@ final class AmqpSubscriber<T> implements Subscriber {
     flushAcks();
     java.util.concurrent.CompletableFuture<Void> sent;
     try {
-      sent = systemPublisher.get().sendRaw("", targetQueue, copy, body);
+      sent = systemPublisher.get().sendRaw(targetExchange, targetQueue, copy, body);
     } catch (RuntimeException e) {
       moving.decrementAndGet();
       throw e;
@@ -634,6 +714,61 @@ final class AmqpSubscriber<T> implements Subscriber {
   private static String describeMessage(Throwable t) {
     String m = LogSafe.escape(String.valueOf(t.getMessage()));
     return m.length() > MAX_ERROR_MESSAGE ? m.substring(0, MAX_ERROR_MESSAGE) : m;
+  }
+
+  /**
+   * Renews a claim every third of its lease while the handler runs; each renewal runs on the I/O
+   * pool, the timer only hands it over.
+   */
+  private final class Lease implements Runnable {
+    private final ProcessedCommands store;
+    private final ProcessedCommands.Claim claim;
+    private final long everyNanos;
+    private volatile boolean over;
+    private volatile java.util.concurrent.@Nullable ScheduledFuture<?> next;
+
+    Lease(ProcessedCommands store, ProcessedCommands.Claim claim) {
+      this.store = store;
+      this.claim = claim;
+      this.everyNanos = Math.max(1, options.claimLease().toNanos() / 3);
+      if (claim.status() == ProcessedCommands.Claim.Status.ACQUIRED) {
+        schedule();
+      }
+    }
+
+    private void schedule() {
+      try {
+        next = threads.later(this, everyNanos, () -> {});
+      } catch (RejectedExecutionException e) {
+        // the bus is closing; the claim lapses with its lease
+      }
+    }
+
+    @Override
+    public void run() {
+      if (over) {
+        return;
+      }
+      if (!store.renew(claim, options.claimLease())) {
+        LOG.warn(
+            "the claim on event {} in queue '{}' lapsed while its handler ran; another consumer"
+                + " may handle it too",
+            claim.commandId(),
+            queue);
+        return;
+      }
+      if (!over) {
+        schedule();
+      }
+    }
+
+    void end() {
+      over = true;
+      java.util.concurrent.ScheduledFuture<?> f = next;
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
   }
 
   // ---- shutdown -------------------------------------------------------------------------

@@ -383,7 +383,7 @@ public final class Bloodbank implements AutoCloseable {
     String queue =
         subscriberOptions.temporary()
             ? "(temporary)"
-            : subscriberOptions.queueNameFor(options.serviceName());
+            : subscriberOptions.queueNameFor(options.serviceName(), options.exchange());
     return create(
         "subscriber",
         () -> {

@@ -67,6 +67,7 @@ public final class BloodbankOptions {
   private final boolean hostnameVerification;
   private final String exchange;
   private final String serviceName;
+  private final @Nullable String environment;
   private final Duration heartbeat;
   private final Duration connectionTimeout;
   private final Duration recoveryInterval;
@@ -92,6 +93,7 @@ public final class BloodbankOptions {
     this.hostnameVerification = b.hostnameVerification;
     this.exchange = b.exchange;
     this.serviceName = b.serviceName;
+    this.environment = b.environment;
     this.heartbeat = b.heartbeat;
     this.connectionTimeout = b.connectionTimeout;
     this.recoveryInterval = b.recoveryInterval;
@@ -140,8 +142,15 @@ public final class BloodbankOptions {
    * <ul>
    *   <li>{@code RABBIT_URL} or {@code RABBITMQ_URL}: {@code amqp://user:pass@host:port/vhost},
    *       {@code amqps://} for TLS; several comma-separated URLs for a cluster.
+   *   <li>Without a URL, its parts: {@code RABBIT_HOST} (or {@code RABBITMQ_HOST}), {@code
+   *       RABBIT_PORT} ({@code RABBITMQ_PORT}), {@code RABBIT_USER} ({@code RABBITMQ_USER}), {@code
+   *       RABBIT_PASSWORD} ({@code RABBITMQ_PASSWORD}, {@code RABBITMQ_PASS}) and {@code
+   *       RABBITMQ_VHOST}; each unset part keeps its default ({@code localhost}, 5672, guest,
+   *       guest, {@code /}). A URL wins over the parts.
    *   <li>{@code BLOODBANK_EXCHANGE} or {@code EXCHANGE_NAME}: the exchange.
-   *   <li>{@code BLOODBANK_SERVICE_NAME}: the service name.
+   *   <li>{@code BLOODBANK_SERVICE_NAME} or {@code SERVICE_NAME}: the service name.
+   *   <li>{@code BLOODBANK_ENVIRONMENT} or {@code ENVIRONMENT}: the deployment environment ({@link
+   *       #environment()}).
    *   <li>{@code BLOODBANK_HEARTBEAT_SECONDS}: the heartbeat.
    *   <li>{@code BLOODBANK_VALIDATION}: {@code strict}, {@code permissive} or {@code skip}.
    *   <li>{@code REDIS_URL}, or {@code REDIS_HOST} with {@code REDIS_PORT}, {@code REDIS_PASSWORD},
@@ -149,7 +158,9 @@ public final class BloodbankOptions {
    *       RedisTrackerOptions#fromEnvironment(Map)}.
    * </ul>
    *
-   * Unset variables keep the defaults.
+   * Unset variables keep the defaults. Where a Bloodbank name and a Python one are both set, the
+   * one listed first wins. {@code BINDING_KEY} is read by {@link
+   * SubscriberOptions#fromEnvironment()}.
    *
    * @param env the variables
    * @return the options
@@ -165,13 +176,20 @@ public final class BloodbankOptions {
         throw new IllegalArgumentException(urlVar + ": " + e.getMessage(), e);
       }
     }
+    if (urlVar == null) {
+      fromParts(env, b);
+    }
     String exchange = firstSet(env, "BLOODBANK_EXCHANGE", "EXCHANGE_NAME");
     if (exchange != null) {
       b.exchange(exchange);
     }
-    String service = firstSet(env, "BLOODBANK_SERVICE_NAME");
+    String service = firstSet(env, "BLOODBANK_SERVICE_NAME", "SERVICE_NAME");
     if (service != null) {
       b.serviceName(service);
+    }
+    String environment = firstSet(env, "BLOODBANK_ENVIRONMENT", "ENVIRONMENT");
+    if (environment != null) {
+      b.environment(environment);
     }
     String heartbeat = firstSet(env, "BLOODBANK_HEARTBEAT_SECONDS");
     if (heartbeat != null) {
@@ -203,6 +221,48 @@ public final class BloodbankOptions {
       }
     }
     return b.build();
+  }
+
+  /** The broker from {@code RABBIT_HOST}, {@code RABBIT_PORT}, ... as Python services set it. */
+  private static void fromParts(Map<String, String> env, Builder b) {
+    String host = firstSet(env, "RABBIT_HOST", "RABBITMQ_HOST");
+    String portVar = firstSetName(env, "RABBIT_PORT", "RABBITMQ_PORT");
+    if (host != null || portVar != null) {
+      int port = DEFAULT_PORT;
+      if (portVar != null) {
+        String v = env.get(portVar).trim();
+        try {
+          port = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+        if (port < 1 || port > 65535) {
+          throw new IllegalArgumentException(
+              portVar + " must be a port number from 1 to 65535, was '" + LogSafe.escape(v) + "'");
+        }
+      }
+      b.address(host != null ? host : "localhost", port);
+    }
+    String user = firstSet(env, "RABBIT_USER", "RABBITMQ_USER");
+    String password = firstSetRaw(env, "RABBIT_PASSWORD", "RABBITMQ_PASSWORD", "RABBITMQ_PASS");
+    if (user != null || password != null) {
+      b.credentials(user != null ? user : DEFAULT_USERNAME, password != null ? password : "guest");
+    }
+    String vhost = firstSet(env, "RABBITMQ_VHOST");
+    if (vhost != null) {
+      b.virtualHost(vhost);
+    }
+  }
+
+  /** Like {@link #firstSet}, without trimming: a password may begin or end with a blank. */
+  private static @Nullable String firstSetRaw(Map<String, String> env, String... names) {
+    for (String n : names) {
+      String v = env.get(n);
+      if (v != null && !v.isEmpty()) {
+        return v;
+      }
+    }
+    return null;
   }
 
   private static @Nullable String firstSetName(Map<String, String> env, String... names) {
@@ -241,6 +301,7 @@ public final class BloodbankOptions {
     b.hostnameVerification = hostnameVerification;
     b.exchange = exchange;
     b.serviceName = serviceName;
+    b.environment = environment;
     b.heartbeat = heartbeat;
     b.connectionTimeout = connectionTimeout;
     b.recoveryInterval = recoveryInterval;
@@ -334,6 +395,18 @@ public final class BloodbankOptions {
    */
   public String serviceName() {
     return serviceName;
+  }
+
+  /**
+   * Returns the deployment environment ({@code dev}, {@code staging}, {@code prod}, ...) as the
+   * Python services' {@code ENVIRONMENT} names it. Not sent with events; for the application's own
+   * use (logs, health, metric tags).
+   *
+   * @return the environment, or null when not set
+   * @since 0.2.0
+   */
+  public @Nullable String environment() {
+    return environment;
   }
 
   /**
@@ -503,6 +576,7 @@ public final class BloodbankOptions {
     private boolean hostnameVerification = true;
     private String exchange = DEFAULT_EXCHANGE;
     private String serviceName = DEFAULT_SERVICE_NAME;
+    private @Nullable String environment;
     private Duration heartbeat = DEFAULT_HEARTBEAT;
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
@@ -705,6 +779,18 @@ public final class BloodbankOptions {
      */
     public Builder serviceName(String serviceName) {
       this.serviceName = Config.notBlank("serviceName", serviceName);
+      return this;
+    }
+
+    /**
+     * Sets the deployment environment. Default: none.
+     *
+     * @param environment e.g. {@code dev} or {@code prod}
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder environment(String environment) {
+      this.environment = Config.notBlank("environment", environment);
       return this;
     }
 

@@ -187,9 +187,34 @@ public final class EventCodec {
    * @throws BloodbankException if the payload cannot be serialized by the mapper
    */
   public byte[] encode(EventEnvelope<?> envelope) {
+    return encode(envelope, EnvelopeVersion.V2);
+  }
+
+  /**
+   * Encodes an envelope as UTF-8 JSON in the given wire format. For {@link EnvelopeVersion#V1}:
+   * {@code id}, {@code event_type}, {@code ts} and {@code timestamp} (the Python library's v1 model
+   * reads the first, its design documents the second), {@code source} as one string ({@code
+   * app/host} as the Python library splits it, or the app or host alone), {@code correlation_id}
+   * (the first correlation id, or null), {@code session_id}, {@code project}, {@code working_dir},
+   * {@code domain} and {@code tags} when the source's meta holds them (a decoded v1 event keeps
+   * them there), and {@code data}. The version, the other correlation ids and the agent context
+   * have no place in v1 and are left out.
+   *
+   * @param envelope the envelope
+   * @param version the wire format
+   * @return the JSON bytes
+   * @throws BloodbankException if the payload cannot be serialized by the mapper
+   * @since 0.2.0
+   */
+  public byte[] encode(EventEnvelope<?> envelope, EnvelopeVersion version) {
+    Objects.requireNonNull(version, "version");
     try (ByteArrayBuilder out = new ByteArrayBuilder(mapper.getFactory()._getBufferRecycler())) {
       try (JsonGenerator g = mapper.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-        writeEnvelope(g, envelope);
+        if (version == EnvelopeVersion.V1) {
+          writeV1(g, envelope);
+        } else {
+          writeEnvelope(g, envelope);
+        }
       }
       return out.toByteArray();
     } catch (JsonProcessingException e) {
@@ -513,22 +538,45 @@ public final class EventCodec {
     JsonNode sourceNode = optional(root, "source");
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("envelope", "v1");
-    JsonNode session = optional(root, "session_id");
-    if (session != null) {
-      meta.put("session_id", text(session, "/session_id"));
+    for (String field : List.of("session_id", "project", "working_dir", "domain")) {
+      JsonNode v = optional(root, field);
+      if (v != null) {
+        meta.put(field, text(v, "/" + field));
+      }
     }
-    Source source =
-        new Source(
-            "unknown",
-            TriggerType.MANUAL,
-            sourceNode != null ? text(sourceNode, "/source") : null,
-            meta);
+    JsonNode tags = optional(root, "tags");
+    if (tags != null) {
+      if (!tags.isArray()) {
+        throw wrongType("/tags", "an array of strings", tags);
+      }
+      List<String> list = new ArrayList<>(tags.size());
+      for (int i = 0; i < tags.size(); i++) {
+        list.add(text(tags.get(i), "/tags/" + i));
+      }
+      meta.put("tags", list);
+    }
+    // As the Python library reads a source string: "http/127.0.0.1" is app "http" on that host.
+    String host = "unknown";
+    String app = null;
+    if (sourceNode != null) {
+      String text = text(sourceNode, "/source");
+      int slash = text.indexOf('/');
+      if (slash > 0 && slash < text.length() - 1) {
+        app = text.substring(0, slash);
+        host = text.substring(slash + 1);
+      } else {
+        app = text;
+      }
+    }
+    Source source = new Source(host, TriggerType.MANUAL, app, meta);
     JsonNode data = optional(root, "data");
+    // The Python library's v1 model names the time "ts"; its design documents, "timestamp".
+    String timeField = root.has("timestamp") || !root.has("ts") ? "timestamp" : "ts";
     EventEnvelope.Builder<JsonNode> b =
         EventEnvelope.<JsonNode>builder()
             .withEventId(uuid(required(root, "id", ""), "/id"))
             .withEventType(eventType(required(root, "event_type", ""), "/event_type"))
-            .withTimestamp(instant(required(root, "timestamp", ""), "/timestamp"))
+            .withTimestamp(instant(required(root, timeField, ""), "/" + timeField))
             .withSource(source)
             .withPayload(data != null ? data : treeReader.createObjectNode());
     JsonNode correlation = optional(root, "correlation_id");
@@ -713,6 +761,10 @@ public final class EventCodec {
 
   private static Instant instant(JsonNode n, String at) {
     String s = text(n, at);
+    if (s.length() > 11 && s.charAt(10) == ' ' && Character.isDigit(s.charAt(11))) {
+      // Python's str(datetime): "2026-01-27 10:00:00.123456[+00:00]", a space for the 'T'.
+      s = s.substring(0, 10) + 'T' + s.substring(11);
+    }
     Instant fast = Rfc3339.parse(s, true);
     if (fast != null) {
       return fast;
@@ -779,6 +831,40 @@ public final class EventCodec {
       writeAgentContext(g, a);
     }
     g.writeFieldName("payload");
+    mapper.writeValue(g, e.payload());
+    g.writeEndObject();
+  }
+
+  private static final List<String> V1_META = List.of("project", "working_dir", "domain");
+
+  private void writeV1(JsonGenerator g, EventEnvelope<?> e) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("id", e.eventId().toString());
+    g.writeStringField("event_type", e.eventType());
+    String ts = Rfc3339.format(e.timestamp());
+    g.writeStringField("ts", ts);
+    g.writeStringField("timestamp", ts);
+    Source s = e.source();
+    String host = s.host();
+    boolean knownHost = !host.isEmpty() && !host.equals("unknown");
+    String source = s.app() == null ? host : knownHost ? s.app() + "/" + host : s.app();
+    g.writeStringField("source", source);
+    List<UUID> parents = e.correlationIds();
+    writeNullableString(g, "correlation_id", parents.isEmpty() ? null : parents.get(0).toString());
+    Object session = s.meta().get("session_id");
+    if (session != null) {
+      g.writeStringField("session_id", session.toString());
+    }
+    for (String field : V1_META) {
+      Object v = s.meta().get(field);
+      if (v != null) {
+        g.writeStringField(field, v.toString());
+      }
+    }
+    Object tags = s.meta().get("tags");
+    g.writeFieldName("tags");
+    mapper.writeValue(g, tags instanceof List ? tags : List.of());
+    g.writeFieldName("data");
     mapper.writeValue(g, e.payload());
     g.writeEndObject();
   }

@@ -49,6 +49,7 @@ public final class PublisherOptions {
   private final boolean mandatory;
   private final @Nullable ValidationMode validation;
   private final @Nullable WalOptions durable;
+  private final EnvelopeVersion envelopeVersion;
 
   private PublisherOptions(Builder b) {
     this.confirmTimeout = b.confirmTimeout;
@@ -61,6 +62,7 @@ public final class PublisherOptions {
     this.mandatory = b.mandatory;
     this.validation = b.validation;
     this.durable = b.durable;
+    this.envelopeVersion = b.envelopeVersion;
   }
 
   /**
@@ -98,7 +100,18 @@ public final class PublisherOptions {
     b.mandatory = mandatory;
     b.validation = validation;
     b.durable = durable;
+    b.envelopeVersion = envelopeVersion;
     return b;
+  }
+
+  /**
+   * Returns the wire format of the envelopes this publisher writes.
+   *
+   * @return {@link EnvelopeVersion#V2} unless set
+   * @since 0.2.0
+   */
+  public EnvelopeVersion envelopeVersion() {
+    return envelopeVersion;
   }
 
   /**
@@ -244,6 +257,7 @@ public final class PublisherOptions {
     private boolean mandatory;
     private @Nullable ValidationMode validation;
     private @Nullable WalOptions durable;
+    private EnvelopeVersion envelopeVersion = EnvelopeVersion.V2;
 
     private Builder() {}
 
@@ -374,6 +388,20 @@ public final class PublisherOptions {
      */
     public Builder durable(WalOptions wal) {
       this.durable = Objects.requireNonNull(wal, "wal");
+      return this;
+    }
+
+    /**
+     * Sets the wire format of the envelopes this publisher writes. Default: {@link
+     * EnvelopeVersion#V2}. {@link EnvelopeVersion#V1} is for consumers still on the Python
+     * library's v1 model; a publisher per format, since the format is per consumer.
+     *
+     * @param version the format
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder envelopeVersion(EnvelopeVersion version) {
+      this.envelopeVersion = Objects.requireNonNull(version, "version");
       return this;
     }
 

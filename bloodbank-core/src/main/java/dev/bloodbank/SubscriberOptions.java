@@ -3,7 +3,10 @@ package dev.bloodbank;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -45,6 +48,9 @@ public final class SubscriberOptions {
   /** Default time {@link Subscriber#close()} waits for handlers in progress: 30 s. */
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Default lease of a claim on an event with {@link Builder#idempotent}: 60 s. */
+  public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofSeconds(60);
+
   /** Longest queue name AMQP allows, in UTF-8 bytes. */
   public static final int MAX_QUEUE_NAME_BYTES = 255;
 
@@ -62,6 +68,14 @@ public final class SubscriberOptions {
   private final int deliveryLimit;
   private final Duration shutdownTimeout;
   private final boolean temporary;
+  private final QueueNaming queueNaming;
+  private final @Nullable Map<String, Object> queueArguments;
+  private final boolean existingQueue;
+  private final @Nullable String deadLetterExchange;
+  private final @Nullable String deadLetterRoutingKey;
+  private final List<String> additionalExchanges;
+  private final @Nullable ProcessedEvents idempotency;
+  private final Duration claimLease;
 
   private SubscriberOptions(Builder b) {
     this.patterns = List.copyOf(b.patterns);
@@ -75,6 +89,28 @@ public final class SubscriberOptions {
     this.deliveryLimit = b.deliveryLimit;
     this.shutdownTimeout = b.shutdownTimeout;
     this.temporary = b.temporary;
+    this.queueNaming = b.queueNaming;
+    this.queueArguments =
+        b.queueArguments == null
+            ? null
+            : Collections.unmodifiableMap(new LinkedHashMap<>(b.queueArguments));
+    this.existingQueue = b.existingQueue;
+    String dlx = b.deadLetterExchange;
+    String dlxKey = b.deadLetterRoutingKey;
+    if (dlx == null && queueArguments != null) {
+      // The queue names its own dead-letter exchange: failures go where the broker's would.
+      Object x = queueArguments.get("x-dead-letter-exchange");
+      Object k = queueArguments.get("x-dead-letter-routing-key");
+      if (x != null) {
+        dlx = x.toString();
+        dlxKey = k == null ? null : k.toString();
+      }
+    }
+    this.deadLetterExchange = dlx;
+    this.deadLetterRoutingKey = dlxKey;
+    this.additionalExchanges = List.copyOf(b.additionalExchanges);
+    this.idempotency = b.idempotency;
+    this.claimLease = b.claimLease;
   }
 
   /**
@@ -88,6 +124,44 @@ public final class SubscriberOptions {
     Builder b = new Builder();
     for (String p : patterns) {
       b.pattern(p);
+    }
+    return b;
+  }
+
+  /**
+   * Returns a builder for a subscription to the patterns in the {@code BINDING_KEY} environment
+   * variable (comma-separated), as the Python services configure theirs.
+   *
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code BINDING_KEY} is unset or holds a malformed pattern
+   * @since 0.2.0
+   */
+  public static Builder fromEnvironment() {
+    return fromEnvironment(System.getenv());
+  }
+
+  /**
+   * Returns a builder for a subscription to the patterns in {@code BINDING_KEY}.
+   *
+   * @param env the environment variables
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code BINDING_KEY} is unset or holds a malformed pattern
+   * @since 0.2.0
+   */
+  public static Builder fromEnvironment(Map<String, String> env) {
+    String value = env.get("BINDING_KEY");
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(
+          "BINDING_KEY is not set: it holds the routing-key pattern(s) to subscribe to, e.g."
+              + " 'fireflies.transcript.*' or 'llm.*,artifact.#'");
+    }
+    Builder b = new Builder();
+    for (String p : value.split(",")) {
+      try {
+        b.pattern(p.trim());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("BINDING_KEY: " + e.getMessage(), e);
+      }
     }
     return b;
   }
@@ -110,6 +184,18 @@ public final class SubscriberOptions {
     b.deliveryLimit = deliveryLimit;
     b.shutdownTimeout = shutdownTimeout;
     b.temporary = temporary;
+    b.queueNaming = queueNaming;
+    b.queueArguments = queueArguments;
+    b.existingQueue = existingQueue;
+    // Only what was set explicitly: one derived from the arguments follows them.
+    b.deadLetterExchange =
+        queueArguments != null && queueArguments.containsKey("x-dead-letter-exchange")
+            ? null
+            : deadLetterExchange;
+    b.deadLetterRoutingKey = b.deadLetterExchange == null ? null : deadLetterRoutingKey;
+    b.additionalExchanges.addAll(additionalExchanges);
+    b.idempotency = idempotency;
+    b.claimLease = claimLease;
     return b;
   }
 
@@ -132,16 +218,43 @@ public final class SubscriberOptions {
   }
 
   /**
-   * Returns the queue name for a service: the one set, or {@code <service>_<patterns>_queue} with
-   * {@code #} written as {@code all}, {@code *} as {@code any}, patterns joined by {@code _}, and
-   * any other character outside {@code [A-Za-z0-9._-]} replaced by {@code _}.
+   * Returns the queue name for a service on the default exchange; see {@link #queueNameFor(String,
+   * String)}.
    *
    * @param serviceName the service name
    * @return the queue name
    */
   public String queueNameFor(String serviceName) {
+    return queueNameFor(serviceName, BloodbankOptions.DEFAULT_EXCHANGE);
+  }
+
+  /**
+   * Returns the queue name for a service: the one set, or the one its {@link QueueNaming} gives:
+   * {@code <service>_<patterns>_queue} with {@code #} written as {@code all}, {@code *} as {@code
+   * any}, patterns joined by {@code _}, and any other character outside {@code [A-Za-z0-9._-]}
+   * replaced by {@code _} ({@link QueueNaming#PATTERNS}, the default); or {@code
+   * <exchange>.<service>} ({@link QueueNaming#EXCHANGE_AND_SERVICE}, the Python library's).
+   *
+   * @param serviceName the service name
+   * @param exchange the bus exchange
+   * @return the queue name
+   * @since 0.2.0
+   */
+  public String queueNameFor(String serviceName, String exchange) {
     if (queueName != null) {
       return queueName;
+    }
+    if (queueNaming == QueueNaming.EXCHANGE_AND_SERVICE) {
+      String name = exchange + "." + serviceName;
+      if (name.getBytes(StandardCharsets.UTF_8).length > MAX_QUEUE_NAME_BYTES - 20) {
+        throw new IllegalArgumentException(
+            "queue name '"
+                + LogSafe.escape(name)
+                + "' is longer than "
+                + (MAX_QUEUE_NAME_BYTES - 20)
+                + " bytes; set a queueName");
+      }
+      return name;
     }
     StringBuilder sb = new StringBuilder(sanitize(serviceName));
     for (String p : patterns) {
@@ -253,6 +366,88 @@ public final class SubscriberOptions {
     return temporary;
   }
 
+  /**
+   * Returns how the queue is named when no name was set.
+   *
+   * @return the naming
+   * @since 0.2.0
+   */
+  public QueueNaming queueNaming() {
+    return queueNaming;
+  }
+
+  /**
+   * Returns the arguments the queue is declared with, when they were set.
+   *
+   * @return the arguments, or null for Bloodbank's own ({@code x-queue-type} and a dead-letter
+   *     queue {@code <queue>.dlq})
+   * @since 0.2.0
+   */
+  public @Nullable Map<String, Object> queueArguments() {
+    return queueArguments;
+  }
+
+  /**
+   * Returns whether the queue is used as it exists (a passive declaration, nothing redeclared).
+   *
+   * @return true for an existing queue
+   * @since 0.2.0
+   */
+  public boolean existingQueue() {
+    return existingQueue;
+  }
+
+  /**
+   * Returns the exchange failed events go to after their last attempt, when it is not Bloodbank's
+   * own {@code <queue>.dlq}: the one set, or the queue arguments' {@code x-dead-letter-exchange}.
+   *
+   * @return the exchange, or null for {@code <queue>.dlq}
+   * @since 0.2.0
+   */
+  public @Nullable String deadLetterExchange() {
+    return deadLetterExchange;
+  }
+
+  /**
+   * Returns the routing key dead letters are sent to {@link #deadLetterExchange()} with.
+   *
+   * @return the key, or null for the event's own routing key (as the broker's dead-lettering does)
+   * @since 0.2.0
+   */
+  public @Nullable String deadLetterRoutingKey() {
+    return deadLetterRoutingKey;
+  }
+
+  /**
+   * Returns the exchanges the patterns are bound on besides the bus's own.
+   *
+   * @return zero or more exchange names
+   * @since 0.2.0
+   */
+  public List<String> additionalExchanges() {
+    return additionalExchanges;
+  }
+
+  /**
+   * Returns the store that makes the handler run once per event id, when set.
+   *
+   * @return the store, or null for no guard
+   * @since 0.2.0
+   */
+  public @Nullable ProcessedEvents idempotency() {
+    return idempotency;
+  }
+
+  /**
+   * Returns how long a claim on an event holds without renewal, with {@link #idempotency()}.
+   *
+   * @return the lease
+   * @since 0.2.0
+   */
+  public Duration claimLease() {
+    return claimLease;
+  }
+
   @Override
   public String toString() {
     return "SubscriberOptions{patterns="
@@ -271,6 +466,11 @@ public final class SubscriberOptions {
         + retryDelays
         + ", queueType="
         + queueType
+        + (existingQueue ? ", existingQueue" : "")
+        + (queueArguments != null ? ", queueArguments=" + queueArguments : "")
+        + (deadLetterExchange != null ? ", deadLetterExchange=" + deadLetterExchange : "")
+        + (additionalExchanges.isEmpty() ? "" : ", additionalExchanges=" + additionalExchanges)
+        + (idempotency != null ? ", idempotent" : "")
         + "}";
   }
 
@@ -287,6 +487,14 @@ public final class SubscriberOptions {
     private int deliveryLimit = DEFAULT_DELIVERY_LIMIT;
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean temporary;
+    private QueueNaming queueNaming = QueueNaming.PATTERNS;
+    private @Nullable Map<String, Object> queueArguments;
+    private boolean existingQueue;
+    private @Nullable String deadLetterExchange;
+    private @Nullable String deadLetterRoutingKey;
+    private final List<String> additionalExchanges = new ArrayList<>();
+    private @Nullable ProcessedEvents idempotency;
+    private Duration claimLease = DEFAULT_CLAIM_LEASE;
 
     private Builder() {}
 
@@ -459,14 +667,161 @@ public final class SubscriberOptions {
     }
 
     /**
+     * Sets how the queue is named when no {@link #queueName} is set. Default: {@link
+     * QueueNaming#PATTERNS}. {@link QueueNaming#EXCHANGE_AND_SERVICE} gives the name the Python
+     * library's consumer declares, {@code <exchange>.<service>}, to take its queue over.
+     *
+     * @param naming the naming
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder queueNaming(QueueNaming naming) {
+      this.queueNaming = Objects.requireNonNull(naming, "naming");
+      return this;
+    }
+
+    /**
+     * Declares the queue with exactly these arguments instead of Bloodbank's own ({@code
+     * x-queue-type}, {@code x-delivery-limit} and a dead-letter route to {@code <queue>.dlq}), so
+     * that a queue another service declared, such as a Python service's with {@code
+     * x-dead-letter-exchange: "dlx"} and {@code x-message-ttl}, is declared the same way and taken
+     * over instead of refused with 406. An empty map declares it without arguments, as the Python
+     * library does. When the arguments name an {@code x-dead-letter-exchange}, events that fail
+     * their last attempt go there (with the queue's {@code x-dead-letter-routing-key}, or their own
+     * routing key), as the broker's dead-lettering would send them; otherwise to {@code
+     * <queue>.dlq}. Retry queues are declared beside it as usual.
+     *
+     * @param arguments the queue arguments, exactly as the queue has them
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder queueArguments(Map<String, Object> arguments) {
+      Objects.requireNonNull(arguments, "arguments");
+      for (Map.Entry<String, Object> a : arguments.entrySet()) {
+        Objects.requireNonNull(a.getKey(), "queue argument name");
+        Objects.requireNonNull(a.getValue(), () -> "queue argument '" + a.getKey() + "'");
+      }
+      this.queueArguments = new LinkedHashMap<>(arguments);
+      return this;
+    }
+
+    /**
+     * Uses the queue as it exists: declared passively, so its arguments, bindings and type stay as
+     * another service made them; subscribing fails with a clear error when it does not exist. The
+     * patterns, if any, are bound in addition (binding twice is harmless). Failed events go to
+     * {@link #deadLetterExchange} when set (AMQP cannot read a queue's arguments), otherwise to
+     * {@code <queue>.dlq}. Needs a {@link #queueName} or the naming's name.
+     *
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder existingQueue() {
+      this.existingQueue = true;
+      return this;
+    }
+
+    /**
+     * Sends events that failed their last attempt to this exchange, with their own routing key,
+     * instead of to {@code <queue>.dlq}: for a queue whose dead-letter exchange another service set
+     * up.
+     *
+     * @param exchange the dead-letter exchange; it must exist
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder deadLetterExchange(String exchange) {
+      return deadLetterExchange(exchange, null);
+    }
+
+    /**
+     * Sends events that failed their last attempt to this exchange with this routing key.
+     *
+     * @param exchange the dead-letter exchange; it must exist
+     * @param routingKey the routing key, or null for the event's own
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder deadLetterExchange(String exchange, @Nullable String routingKey) {
+      this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");
+      this.deadLetterRoutingKey = routingKey;
+      return this;
+    }
+
+    /**
+     * Binds the patterns on this exchange too (a durable topic exchange, declared if missing), for
+     * example the old {@code events} exchange while services move to {@code bloodbank.events.v1}.
+     * An event published to both arrives twice, with the same id: use {@link #idempotent}.
+     *
+     * @param exchange another exchange
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder additionalExchange(String exchange) {
+      Config.notBlank("exchange", exchange);
+      if (!additionalExchanges.contains(exchange)) {
+        additionalExchanges.add(exchange);
+      }
+      return this;
+    }
+
+    /**
+     * Runs the handler at most once per event id, across every consumer that shares the store: an
+     * event whose id the store knows as processed is acknowledged without running the handler, and
+     * an event another consumer is handling right now (its claim holds) is retried later. With
+     * {@link ProcessedEvents#redis}, the keys are the Python guide's {@code processed:<event_id>}
+     * (value {@code 1}, 24 h), so Java and Python consumers of a shared queue drop each other's
+     * repeats. When the store cannot answer, the handler runs (logged).
+     *
+     * @param store the store of processed events; closed by the caller
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder idempotent(ProcessedEvents store) {
+      this.idempotency = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * Sets how long a claim on an event holds without renewal; it is renewed every third of it
+     * while the handler runs. Default: 60 s.
+     *
+     * @param lease 1 s to 1 h
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder claimLease(Duration lease) {
+      Config.positive("claimLease", lease);
+      if (lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("claimLease must be 1 s to 1 h, was " + lease);
+      }
+      this.claimLease = lease;
+      return this;
+    }
+
+    /**
      * Builds the options.
      *
      * @return the options
-     * @throws IllegalArgumentException if no pattern was given
+     * @throws IllegalArgumentException if no pattern was given for a queue Bloodbank declares (an
+     *     {@link #existingQueue} needs none), or the settings contradict each other
      */
     public SubscriberOptions build() {
-      if (patterns.isEmpty()) {
-        throw new IllegalArgumentException("at least one routing-key pattern is required");
+      if (patterns.isEmpty() && !existingQueue) {
+        throw new IllegalArgumentException(
+            "at least one routing-key pattern is required (only an existingQueue may have none)");
+      }
+      if (temporary && (existingQueue || queueArguments != null)) {
+        throw new IllegalArgumentException(
+            "a temporary queue cannot be an existing queue nor take queue arguments");
+      }
+      if (existingQueue && queueArguments != null) {
+        throw new IllegalArgumentException(
+            "existingQueue declares nothing, so queueArguments would be ignored: use one of them");
+      }
+      if (temporary && idempotency != null) {
+        throw new IllegalArgumentException(
+            "a temporary queue has no retry queue for events another consumer holds: use a"
+                + " durable queue with idempotent()");
       }
       if (ackBatchSize > prefetch) {
         throw new IllegalArgumentException(

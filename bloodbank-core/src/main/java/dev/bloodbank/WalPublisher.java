@@ -206,7 +206,7 @@ final class WalPublisher implements DurablePublisher {
     byte[] body;
     try {
       checked = checks.beforeSend(envelope);
-      body = ctx.codec().encode(checked);
+      body = ctx.codec().encode(checked, options.envelopeVersion());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

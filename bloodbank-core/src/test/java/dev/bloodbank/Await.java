@@ -18,10 +18,18 @@ public final class Await {
 
   /** Waits up to 10 s for the condition, checking every 20 ms; fails the test after that. */
   public static void until(Condition c) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    until(c, WAIT, "condition");
+  }
+
+  /**
+   * Waits up to {@code wait} for the condition, checking every 20 ms; fails the test naming {@code
+   * what} after that.
+   */
+  public static void until(Condition c, Duration wait, String what) throws Exception {
+    long deadline = System.nanoTime() + wait.toNanos();
     while (!c.holds()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + WAIT);
+        throw new AssertionError(what + " not met within " + wait);
       }
       Thread.sleep(20);
     }

@@ -187,6 +187,16 @@ public final class Bb {
   }
 
   BloodbankOptions options(ValidationMode validation) {
+    return options(validation, false);
+  }
+
+  /**
+   * The bus options from the environment and the global flags.
+   *
+   * @param tracking whether causation links are recorded in Redis ({@code REDIS_URL} or {@code
+   *     --redis-url}); only a publish of an event with parents needs it
+   */
+  BloodbankOptions options(ValidationMode validation, boolean tracking) {
     Map<String, String> e = new HashMap<>(env);
     if (rabbitUrl != null) {
       e.put("RABBIT_URL", rabbitUrl);
@@ -194,9 +204,16 @@ public final class Bb {
     if (exchange != null) {
       e.put("BLOODBANK_EXCHANGE", exchange);
     }
-    e.putIfAbsent("BLOODBANK_SERVICE_NAME", "bb");
-    e.remove("REDIS_URL");
-    e.remove("REDIS_HOST");
+    if (isBlank(e.get("BLOODBANK_SERVICE_NAME")) && isBlank(e.get("SERVICE_NAME"))) {
+      e.put("BLOODBANK_SERVICE_NAME", "bb");
+    }
+    if (tracking && redisUrl != null) {
+      e.put("REDIS_URL", redisUrl);
+    }
+    if (!tracking) {
+      e.remove("REDIS_URL");
+      e.remove("REDIS_HOST");
+    }
     return BloodbankOptions.fromEnvironment(e)
         .mutate()
         .connectionTimeout(java.time.Duration.ofSeconds(5))
@@ -206,6 +223,10 @@ public final class Bb {
 
   Bloodbank connect(ValidationMode validation) {
     return Bloodbank.connect(options(validation));
+  }
+
+  private static boolean isBlank(@org.jspecify.annotations.Nullable String s) {
+    return s == null || s.isBlank();
   }
 
   RedisTrackerOptions redis() {

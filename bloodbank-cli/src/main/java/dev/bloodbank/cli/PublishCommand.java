@@ -84,8 +84,15 @@ final class PublishCommand implements Callable<Integer> {
       description = "Source application (default: bb).")
   String sourceApp = "bb";
 
-  @Option(names = "--dry-run", description = "Validate and print the envelope; publish nothing.")
+  @Option(
+      names = "--dry-run",
+      description =
+          "Validate and print the envelope, connect to check the broker and exchange; publish"
+              + " nothing. An event type outside the catalog is a warning here.")
   boolean dryRun;
+
+  @Option(names = "--offline", description = "With --dry-run: do not connect to the broker.")
+  boolean offline;
 
   @ArgGroup(exclusive = true)
   @Nullable Validation validation;
@@ -112,7 +119,18 @@ final class PublishCommand implements Callable<Integer> {
             ? ValidationMode.STRICT
             : validation.permissive ? ValidationMode.PERMISSIVE : ValidationMode.SKIP;
     EventCodec codec = bb.codec();
-    EventEnvelope<JsonNode> envelope = build(codec);
+    boolean known = bb.registry().find(eventType).isPresent();
+    if (!known && dryRun && mode == ValidationMode.STRICT) {
+      // A dry run is also the Python guide's connectivity check ("bb publish test-event --mock
+      // --dry-run"): an unknown type is worth a warning there, not a failure.
+      bb.err.println(
+          "bb: warning: '"
+              + eventType
+              + "' is not in the catalog; a real publish would be refused (--permissive-validation"
+              + " lets it through)");
+      mode = ValidationMode.PERMISSIVE;
+    }
+    EventEnvelope<JsonNode> envelope = build(codec, known);
     List<Violation> violations =
         EventValidator.create(bb.registry(), codec.objectMapper()).check(envelope, mode);
     if (!violations.isEmpty()) {
@@ -132,9 +150,21 @@ final class PublishCommand implements Callable<Integer> {
     if (dryRun) {
       ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
       bb.out.println(pretty.writeValueAsString(pretty.readTree(codec.encode(envelope))));
+      if (!offline) {
+        // Connects and checks the exchange (publishing nothing): the connectivity check.
+        try (Bloodbank bus = bb.connect(ValidationMode.SKIP)) {
+          bb.err.println(
+              "bb: dry run: connected to "
+                  + bus.options().addresses()
+                  + ", exchange '"
+                  + bus.options().exchange()
+                  + "' ready; nothing published");
+        }
+      }
       return Bb.OK;
     }
-    try (Bloodbank bus = bb.connect(ValidationMode.SKIP)) {
+    boolean tracking = !envelope.correlationIds().isEmpty();
+    try (Bloodbank bus = Bloodbank.connect(bb.options(ValidationMode.SKIP, tracking))) {
       bus.publisher(PublisherOptions.builder().build()).publish(envelope).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw (Exception) e.getCause();
@@ -143,7 +173,7 @@ final class PublishCommand implements Callable<Integer> {
     return Bb.OK;
   }
 
-  private EventEnvelope<JsonNode> build(EventCodec codec) throws IOException {
+  private EventEnvelope<JsonNode> build(EventCodec codec, boolean known) throws IOException {
     if (input.envelopeFile != null) {
       EventEnvelope<JsonNode> e = codec.decode(read(input.envelopeFile));
       if (!e.eventType().equals(eventType)) {
@@ -162,7 +192,10 @@ final class PublishCommand implements Callable<Integer> {
     }
     JsonNode payload;
     if (input.mock) {
-      payload = MockPayloads.example(bb.registry().schema(eventType));
+      payload =
+          known
+              ? MockPayloads.example(bb.registry().schema(eventType))
+              : codec.objectMapper().createObjectNode();
     } else if (input.payloadFile != null) {
       payload = parse(codec, read(input.payloadFile), input.payloadFile.toString());
     } else {

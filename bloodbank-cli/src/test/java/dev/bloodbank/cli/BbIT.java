@@ -135,6 +135,62 @@ class BbIT {
   }
 
   @Test
+  void pythonGuidesConnectivityCheckExitsZeroAndTouchesTheBroker(BrokerExtension.Broker broker)
+      throws Exception {
+    String q = broker.rawQueue("#");
+    Result r = bb(broker, "publish", "test-event", "--mock", "--dry-run");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err())
+        .contains("'test-event' is not in the catalog")
+        .contains("exchange '" + broker.exchange() + "' ready");
+    assertThat(r.out()).contains("\"event_type\" : \"test-event\"");
+    assertThat(broker.drain(q, 1, Duration.ofMillis(700))).isEmpty();
+    // The same check against no broker fails as any unreachable broker does.
+    Result down =
+        bb(
+            broker,
+            "publish",
+            "test-event",
+            "--mock",
+            "--dry-run",
+            "--rabbit-url",
+            "amqp://guest:guest@127.0.0.1:1/");
+    assertThat(down.code()).isEqualTo(3);
+    assertThat(bb(broker, "publish", "test-event", "--mock", "--dry-run", "--offline").code())
+        .isZero();
+    // Without --dry-run an unknown type is still refused in strict mode.
+    assertThat(bb(broker, "publish", "test-event", "--json", "{}").code()).isEqualTo(1);
+  }
+
+  @Test
+  void publishWithCorrelationIdRecordsTheLinkInRedis(BrokerExtension.Broker broker)
+      throws Exception {
+    BrokerExtension.requireService("Redis", "127.0.0.1", 6379);
+    UUID parent = UUID.randomUUID();
+    Map<String, String> env = new HashMap<>();
+    env.put("BLOODBANK_EXCHANGE", broker.exchange());
+    env.put("REDIS_URL", "redis://127.0.0.1:6379");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Bb.run(
+            new String[] {
+              "publish", "llm.prompt", "--json", PROMPT, "--correlation-id", parent.toString()
+            },
+            env,
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            false);
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    UUID child = UUID.fromString(out.toString(StandardCharsets.UTF_8).strip());
+    try (CorrelationTracker t = CorrelationTracker.redis(RedisTrackerOptions.builder().build())) {
+      assertThat(t.parents(child).get(5, TimeUnit.SECONDS)).containsExactly(parent);
+      assertThat(t.children(parent).get(5, TimeUnit.SECONDS)).containsExactly(child);
+    }
+  }
+
+  @Test
   void invalidPayloadExitsOneListingEveryPointer(BrokerExtension.Broker broker) throws Exception {
     String q = broker.rawQueue("#");
     Result r =

@@ -9,7 +9,6 @@ import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.registry.EventDefinition;
 import java.util.List;
 import java.util.Objects;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +29,17 @@ public final class CommandProcessor implements AutoCloseable {
   private final boolean ownsProcessed;
 
   private CommandProcessor(Bloodbank bus, CommandProcessorOptions options) {
-    this.commandTypes = bus.registry().commands().stream().map(EventDefinition::eventType).toList();
+    List<String> all = bus.registry().commands().stream().map(EventDefinition::eventType).toList();
+    if (!options.commandTypes().isEmpty()) {
+      for (String t : options.commandTypes()) {
+        if (!all.contains(t)) {
+          throw new BloodbankException(
+              "'" + t + "' is not a command type of the registry; its command types are " + all);
+        }
+      }
+      all = options.commandTypes();
+    }
+    this.commandTypes = all;
     if (commandTypes.isEmpty()) {
       throw new BloodbankException(
           "the registry has no command types; put a schema catalog with commands on the classpath"
@@ -51,11 +60,14 @@ public final class CommandProcessor implements AutoCloseable {
       CommandManager running = m;
       SubscriberOptions.Builder sub =
           SubscriberOptions.builder(commandTypes.toArray(new String[0]))
-              .queueName(queueName(bus, options.queueName()))
+              .queueName(queueName(bus, options))
               .concurrency(options.concurrency())
               .prefetch(options.concurrency())
               .maxAttempts(options.maxAttempts())
               .retryDelays(options.retryDelays());
+      if (options.sharedWithPython()) {
+        sub.queueArguments(java.util.Map.of());
+      }
       this.subscriber =
           bus.subscribeWithDelivery(
               sub.build(), JsonNode.class, (event, delivery) -> running.handle(event, delivery));
@@ -72,8 +84,14 @@ public final class CommandProcessor implements AutoCloseable {
     LOG.info("command processor consuming {} from '{}'", commandTypes, subscriber.queueName());
   }
 
-  private static String queueName(Bloodbank bus, @Nullable String given) {
-    return given != null ? given : bus.options().serviceName() + "_commands";
+  private static String queueName(Bloodbank bus, CommandProcessorOptions options) {
+    String given = options.queueName();
+    if (given != null) {
+      return given;
+    }
+    return options.sharedWithPython()
+        ? bus.options().exchange() + ".command_processor"
+        : bus.options().serviceName() + "_commands";
   }
 
   /**

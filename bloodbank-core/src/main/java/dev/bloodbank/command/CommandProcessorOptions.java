@@ -26,6 +26,8 @@ public final class CommandProcessorOptions {
   private final Duration commandTimeout;
   private final Duration claimLease;
   private final @Nullable ProcessedCommands processed;
+  private final boolean sharedWithPython;
+  private final List<String> commandTypes;
 
   private CommandProcessorOptions(Builder b) {
     this.queueName = b.queueName;
@@ -35,6 +37,28 @@ public final class CommandProcessorOptions {
     this.commandTimeout = b.commandTimeout;
     this.claimLease = b.claimLease;
     this.processed = b.processed;
+    this.sharedWithPython = b.sharedWithPython;
+    this.commandTypes = List.copyOf(b.commandTypes);
+  }
+
+  /**
+   * Returns whether the processor shares the Python command processor's queue.
+   *
+   * @return true when it competes with it for commands
+   * @since 0.2.0
+   */
+  public boolean sharedWithPython() {
+    return sharedWithPython;
+  }
+
+  /**
+   * Returns the command types consumed, when restricted.
+   *
+   * @return the types, or empty for every command type of the registry
+   * @since 0.2.0
+   */
+  public List<String> commandTypes() {
+    return commandTypes;
   }
 
   /**
@@ -129,8 +153,41 @@ public final class CommandProcessorOptions {
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private Duration claimLease = DEFAULT_CLAIM_LEASE;
     private @Nullable ProcessedCommands processed;
+    private boolean sharedWithPython;
+    private final List<String> commandTypes = new java.util.ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Competes with a Python command processor for commands instead of receiving a copy of each:
+     * consumes from its queue, {@code <exchange>.command_processor} (what the Python library's
+     * consumer names the queue of its service {@code command_processor}), declared as it declares
+     * it, without arguments, so the broker gives each command to one of the two. Failed commands go
+     * to {@code <queue>.dlq} after their last attempt (the Python processor drops them). Bind only
+     * command types both sides can execute ({@link #commandTypes}): the broker hands a command to
+     * whichever consumer is free. A {@link #queueName} set as well wins.
+     *
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder sharedWithPython() {
+      this.sharedWithPython = true;
+      return this;
+    }
+
+    /**
+     * Consumes only these command types instead of every command type of the registry.
+     *
+     * @param types command types of the registry
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder commandTypes(String... types) {
+      for (String t : types) {
+        commandTypes.add(Objects.requireNonNull(t, "command type"));
+      }
+      return this;
+    }
 
     /**
      * Sets the queue name. Default: {@code <service>_commands}.

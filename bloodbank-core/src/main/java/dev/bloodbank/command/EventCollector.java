@@ -6,6 +6,7 @@ import dev.bloodbank.Source;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -50,6 +51,33 @@ public final class EventCollector {
             .withEventId(sideEffectId(commandId, events.size()))
             .withCorrelationId(commandId)
             .withSource(source)
+            .build();
+    events.add(e);
+    return e;
+  }
+
+  /**
+   * Adds an event caused by the command, built by the caller: its type, payload, version, source,
+   * agent context and other correlation ids are kept. Its event id is replaced by the deterministic
+   * side-effect id, so that a re-executed command emits the same ids, and the command's id becomes
+   * its first correlation id (the id stays where it already is).
+   *
+   * @param envelope the event
+   * @param <T> the payload type
+   * @return the envelope that will be published
+   * @since 0.2.0
+   */
+  public <T> EventEnvelope<T> add(EventEnvelope<T> envelope) {
+    Objects.requireNonNull(envelope, "envelope");
+    List<UUID> correlations = new ArrayList<>(envelope.correlationIds().size() + 1);
+    if (!envelope.correlationIds().contains(commandId)) {
+      correlations.add(commandId);
+    }
+    correlations.addAll(envelope.correlationIds());
+    EventEnvelope<T> e =
+        envelope.toBuilder()
+            .withEventId(sideEffectId(commandId, events.size()))
+            .withCorrelationIds(correlations)
             .build();
     events.add(e);
     return e;

@@ -1,6 +1,7 @@
 package dev.bloodbank.command;
 
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.internal.RedisClaimStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -45,7 +46,7 @@ public interface ProcessedCommands extends AutoCloseable {
    * @return the store; it connects lazily and reconnects by itself
    */
   static ProcessedCommands redis(RedisTrackerOptions redis, Duration ttl) {
-    return new RedisProcessedCommands(redis, ttl);
+    return new RedisClaimStore(redis, ttl, RedisClaimStore.Keys.COMMANDS);
   }
 
   /**

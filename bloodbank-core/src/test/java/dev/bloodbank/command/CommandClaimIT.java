@@ -13,6 +13,7 @@ import dev.bloodbank.fault.RedisCluster;
 import dev.bloodbank.fault.ReliabilityReport;
 import dev.bloodbank.fault.Scenario;
 import dev.bloodbank.fault.TcpProxy;
+import dev.bloodbank.internal.RedisClaimStore;
 import dev.bloodbank.registry.EventDefinition;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
@@ -90,7 +91,10 @@ class CommandClaimIT {
     RedisClient client = RedisClient.create("redis://127.0.0.1:6379/0");
     try (var c = client.connect()) {
       for (UUID id : ids) {
-        c.sync().del(RedisProcessedCommands.completedKey(id), RedisProcessedCommands.claimKey(id));
+        c.sync()
+            .del(
+                RedisClaimStore.Keys.COMMANDS.completed(id),
+                RedisClaimStore.Keys.COMMANDS.claim(id));
       }
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -112,8 +116,9 @@ class CommandClaimIT {
     // The keys of the commands landed on several nodes: the cluster was really used.
     Set<String> slots = new HashSet<>();
     for (UUID id : ids) {
-      slots.add(cluster.cli("cluster", "keyslot", RedisProcessedCommands.completedKey(id)).trim());
-      assertThat(cluster.cli("exists", RedisProcessedCommands.completedKey(id)).trim())
+      slots.add(
+          cluster.cli("cluster", "keyslot", RedisClaimStore.Keys.COMMANDS.completed(id)).trim());
+      assertThat(cluster.cli("exists", RedisClaimStore.Keys.COMMANDS.completed(id)).trim())
           .isEqualTo("1");
     }
     assertThat(slots).hasSizeGreaterThan(1);

@@ -1,7 +1,7 @@
-package dev.bloodbank.command;
+package dev.bloodbank.internal;
 
+import dev.bloodbank.command.ProcessedCommands;
 import dev.bloodbank.correlation.RedisTrackerOptions;
-import dev.bloodbank.internal.RedisClients;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -19,13 +19,61 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ProcessedCommands} in Redis: an expiring key per completed command and a leased claim per
- * running one, in one hash slot per command ({@code {<id>}}), so each step is one atomic script
- * also on Redis Cluster.
+ * {@link ProcessedCommands} in Redis: an expiring key per completed id and a leased claim per
+ * running one. With {@link Keys#COMMANDS} both keys of an id are in one hash slot ({@code {<id>}}),
+ * so each step is one atomic script, also on Redis Cluster. With {@link Keys#PYTHON_EVENTS} the
+ * completed key is the Python guide's {@code processed:<id>} (value {@code 1}), which has no hash
+ * tag, so the steps are single-key commands in an order that keeps the same guarantees: a claim is
+ * taken only while nobody holds one, and a holder writes the completed key before it gives its
+ * claim up, so a claim taken after that sees the completed key.
  */
-final class RedisProcessedCommands implements ProcessedCommands {
-  private static final Logger LOG = LoggerFactory.getLogger(RedisProcessedCommands.class);
-  private static final String CLIENT_NAME = "bloodbank-commands";
+public final class RedisClaimStore implements ProcessedCommands {
+  /** Where a store keeps its keys. */
+  public enum Keys {
+    /** {@code bloodbank:command:{<id>}:completed} and {@code bloodbank:command:{<id>}:claim}. */
+    COMMANDS {
+      @Override
+      public String completed(UUID id) {
+        return "bloodbank:command:{" + id + "}:completed";
+      }
+
+      @Override
+      public String claim(UUID id) {
+        return "bloodbank:command:{" + id + "}:claim";
+      }
+    },
+    /** {@code processed:<id>} and {@code processed:<id>:claim}, the Python services' layout. */
+    PYTHON_EVENTS {
+      @Override
+      public String completed(UUID id) {
+        return "processed:" + id;
+      }
+
+      @Override
+      public String claim(UUID id) {
+        return "processed:" + id + ":claim";
+      }
+    };
+
+    /**
+     * Returns the key that says an id completed.
+     *
+     * @param id the command's or event's id
+     * @return the key
+     */
+    public abstract String completed(UUID id);
+
+    /**
+     * Returns the key of the claim on an id.
+     *
+     * @param id the command's or event's id
+     * @return the key
+     */
+    public abstract String claim(UUID id);
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisClaimStore.class);
+  private static final String CLIENT_NAME = "bloodbank-claims";
   private static final long RECONNECT_PAUSE_NANOS =
       java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
@@ -46,6 +94,8 @@ final class RedisProcessedCommands implements ProcessedCommands {
       "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) "
           + "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end return 1";
 
+  private final Keys keys;
+  private final String noun;
   private final AbstractRedisClient client;
   private final List<RedisURI> uris;
   private final String ttlSeconds;
@@ -53,7 +103,16 @@ final class RedisProcessedCommands implements ProcessedCommands {
   private @Nullable RedisClusterCommands<String, String> commands; // guarded by this
   private long lastConnectFailure = System.nanoTime() - RECONNECT_PAUSE_NANOS; // guarded by this
 
-  RedisProcessedCommands(RedisTrackerOptions options, Duration ttl) {
+  /**
+   * Creates a store; it connects lazily and reconnects by itself.
+   *
+   * @param options where Redis is
+   * @param ttl how long a completed id is remembered
+   * @param keys where the keys are
+   */
+  public RedisClaimStore(RedisTrackerOptions options, Duration ttl, Keys keys) {
+    this.keys = keys;
+    this.noun = keys == Keys.COMMANDS ? "command" : "event";
     this.uris = options.redisUris();
     for (RedisURI u : uris) {
       u.setClientName(CLIENT_NAME);
@@ -63,14 +122,6 @@ final class RedisProcessedCommands implements ProcessedCommands {
     this.client =
         RedisClients.create(uris, options, ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS);
     this.ttlSeconds = Long.toString(Math.max(1, ttl.getSeconds()));
-  }
-
-  static String completedKey(UUID commandId) {
-    return "bloodbank:command:{" + commandId + "}:completed";
-  }
-
-  static String claimKey(UUID commandId) {
-    return "bloodbank:command:{" + commandId + "}:claim";
   }
 
   private synchronized RedisClusterCommands<String, String> commands() {
@@ -98,15 +149,18 @@ final class RedisProcessedCommands implements ProcessedCommands {
   @Override
   public Claim claim(UUID commandId, Duration lease) {
     String token = UUID.randomUUID().toString();
+    String leaseMillis = Long.toString(Math.max(1, lease.toMillis()));
     try {
       String answer =
-          commands()
-              .eval(
-                  CLAIM,
-                  ScriptOutputType.VALUE,
-                  new String[] {completedKey(commandId), claimKey(commandId)},
-                  token,
-                  Long.toString(Math.max(1, lease.toMillis())));
+          keys == Keys.COMMANDS
+              ? commands()
+                  .eval(
+                      CLAIM,
+                      ScriptOutputType.VALUE,
+                      new String[] {keys.completed(commandId), keys.claim(commandId)},
+                      token,
+                      leaseMillis)
+              : claimInSteps(commandId, token, lease);
       if ("completed".equals(answer)) {
         return new Claim(commandId, Claim.Status.COMPLETED, "");
       }
@@ -116,11 +170,39 @@ final class RedisProcessedCommands implements ProcessedCommands {
       return new Claim(commandId, Claim.Status.HELD, "");
     } catch (RuntimeException e) {
       LOG.warn(
-          "cannot claim command {} in Redis ({}); running it without a claim",
+          "cannot claim {} {} in Redis ({}); running it without a claim",
+          noun,
           commandId,
           e.toString());
       return new Claim(commandId, Claim.Status.UNAVAILABLE, "");
     }
+  }
+
+  /** {@link #CLAIM} without a script across two hash slots; see the class comment. */
+  private String claimInSteps(UUID id, String token, Duration lease) {
+    RedisClusterCommands<String, String> c = commands();
+    if (c.exists(keys.completed(id)) == 1) {
+      return "completed";
+    }
+    String set =
+        c.set(
+            keys.claim(id),
+            token,
+            io.lettuce.core.SetArgs.Builder.nx().px(Math.max(1, lease.toMillis())));
+    if (!"OK".equals(set)) {
+      return c.exists(keys.completed(id)) == 1 ? "completed" : "held";
+    }
+    // Completed between the first look and the claim: its holder wrote the key before letting go.
+    if (c.exists(keys.completed(id)) == 1) {
+      releaseIfHeld(id, token);
+      return "completed";
+    }
+    return "acquired";
+  }
+
+  /** Deletes the claim on {@code id} if {@code token} still holds it. */
+  private void releaseIfHeld(UUID id, String token) {
+    commands().eval(RELEASE, ScriptOutputType.INTEGER, new String[] {keys.claim(id)}, token);
   }
 
   @Override
@@ -134,12 +216,12 @@ final class RedisProcessedCommands implements ProcessedCommands {
               .eval(
                   RENEW,
                   ScriptOutputType.INTEGER,
-                  new String[] {claimKey(claim.commandId())},
+                  new String[] {keys.claim(claim.commandId())},
                   claim.token(),
                   Long.toString(Math.max(1, lease.toMillis())));
       return renewed != null && renewed == 1;
     } catch (RuntimeException e) {
-      LOG.warn("cannot renew the claim on command {}: {}", claim.commandId(), e.toString());
+      LOG.warn("cannot renew the claim on {} {}: {}", noun, claim.commandId(), e.toString());
       // Not known to be lost: the lease may still hold.
       return true;
     }
@@ -151,15 +233,11 @@ final class RedisProcessedCommands implements ProcessedCommands {
       return;
     }
     try {
-      commands()
-          .eval(
-              RELEASE,
-              ScriptOutputType.INTEGER,
-              new String[] {claimKey(claim.commandId())},
-              claim.token());
+      releaseIfHeld(claim.commandId(), claim.token());
     } catch (RuntimeException e) {
       LOG.warn(
-          "cannot release the claim on command {} ({}); it lapses with its lease",
+          "cannot release the claim on {} {} ({}); it lapses with its lease",
+          noun,
           claim.commandId(),
           e.toString());
     }
@@ -168,27 +246,36 @@ final class RedisProcessedCommands implements ProcessedCommands {
   @Override
   public void complete(Claim claim) {
     try {
-      commands()
-          .eval(
-              COMPLETE,
-              ScriptOutputType.INTEGER,
-              new String[] {completedKey(claim.commandId()), claimKey(claim.commandId())},
-              claim.token(),
-              Instant.now().toString(),
-              ttlSeconds);
+      if (keys == Keys.COMMANDS) {
+        commands()
+            .eval(
+                COMPLETE,
+                ScriptOutputType.INTEGER,
+                new String[] {keys.completed(claim.commandId()), keys.claim(claim.commandId())},
+                claim.token(),
+                Instant.now().toString(),
+                ttlSeconds);
+      } else {
+        // The completed key first, then the claim goes: see the class comment.
+        commands().setex(keys.completed(claim.commandId()), Long.parseLong(ttlSeconds), "1");
+        if (claim.status() == Claim.Status.ACQUIRED) {
+          releaseIfHeld(claim.commandId(), claim.token());
+        }
+      }
     } catch (RuntimeException e) {
       LOG.warn(
-          "cannot record in Redis that command {} completed: {}", claim.commandId(), e.toString());
+          "cannot record in Redis that {} {} completed: {}", noun, claim.commandId(), e.toString());
     }
   }
 
   @Override
   public boolean isCompleted(UUID commandId) {
     try {
-      return commands().exists(completedKey(commandId)) == 1;
+      return commands().exists(keys.completed(commandId)) == 1;
     } catch (RuntimeException e) {
       LOG.warn(
-          "cannot ask Redis whether command {} completed ({}); running it",
+          "cannot ask Redis whether {} {} completed ({}); running it",
+          noun,
           commandId,
           e.toString());
       return false;
