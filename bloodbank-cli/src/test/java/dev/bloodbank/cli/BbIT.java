@@ -194,7 +194,12 @@ class BbIT {
   void invalidPayloadExitsOneListingEveryPointer(BrokerExtension.Broker broker) throws Exception {
     String q = broker.rawQueue("#");
     Result r =
-        bb(broker, "publish", "llm.prompt", "--json", "{\"provider\":\"p\",\"temperature\":9}");
+        bb(
+            broker,
+            "publish",
+            "llm.prompt",
+            "--json",
+            "{\"provider\":\"p\",\"model\":5,\"temperature\":9}");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err())
         .contains("/payload/model")

@@ -13,8 +13,13 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 
@@ -152,5 +157,30 @@ final class Examples {
     return valid()
         .filter(a -> !((String) a.get()[0]).startsWith("common/"))
         .map(a -> Arguments.of(checkedAs((String) a.get()[0]), a.get()[1], a.get()[2]));
+  }
+
+  /** JSON pointers of every non-null value in a document, the document itself included. */
+  static Set<String> nonNullPointers(JsonNode node) {
+    Set<String> out = new LinkedHashSet<>();
+    Deque<Map.Entry<String, JsonNode>> todo = new ArrayDeque<>();
+    todo.add(Map.entry("", node));
+    while (!todo.isEmpty()) {
+      Map.Entry<String, JsonNode> e = todo.pop();
+      JsonNode n = e.getValue();
+      if (n.isNull()) {
+        continue;
+      }
+      out.add(e.getKey());
+      if (n.isObject()) {
+        for (Map.Entry<String, JsonNode> f : n.properties()) {
+          todo.add(Map.entry(e.getKey() + "/" + f.getKey(), f.getValue()));
+        }
+      } else if (n.isArray()) {
+        for (int i = 0; i < n.size(); i++) {
+          todo.add(Map.entry(e.getKey() + "/" + i, n.get(i)));
+        }
+      }
+    }
+    return out;
   }
 }

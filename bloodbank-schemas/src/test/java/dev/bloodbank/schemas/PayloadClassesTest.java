@@ -47,35 +47,11 @@ class PayloadClassesTest {
     assertThat(withoutIdentity(again.toString())).isEqualTo(withoutIdentity(pojo.toString()));
     assertThat(Examples.VALIDATOR.checkPayload(eventType, json).violations()).isEmpty();
     // Nothing of the example is lost on the way: every non-null value has a field in the class.
-    assertThat(nonNullPointers(json)).containsAll(nonNullPointers(example));
+    assertThat(Examples.nonNullPointers(json)).containsAll(Examples.nonNullPointers(example));
   }
 
   private static String withoutIdentity(String s) {
     return s.replaceAll("@[0-9a-f]+\\[", "[");
-  }
-
-  private static Set<String> nonNullPointers(JsonNode node) {
-    Set<String> out = new LinkedHashSet<>();
-    Deque<Map.Entry<String, JsonNode>> todo = new ArrayDeque<>();
-    todo.add(Map.entry("", node));
-    while (!todo.isEmpty()) {
-      Map.Entry<String, JsonNode> e = todo.pop();
-      JsonNode n = e.getValue();
-      if (n.isNull()) {
-        continue;
-      }
-      out.add(e.getKey());
-      if (n.isObject()) {
-        for (Map.Entry<String, JsonNode> f : n.properties()) {
-          todo.add(Map.entry(e.getKey() + "/" + f.getKey(), f.getValue()));
-        }
-      } else if (n.isArray()) {
-        for (int i = 0; i < n.size(); i++) {
-          todo.add(Map.entry(e.getKey() + "/" + i, n.get(i)));
-        }
-      }
-    }
-    return out;
   }
 
   static Stream<Class<?>> generatedClasses() {
