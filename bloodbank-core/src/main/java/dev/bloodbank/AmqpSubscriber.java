@@ -131,6 +131,11 @@ final class AmqpSubscriber<T> implements Subscriber {
       }
       return;
     }
+    if (dlx != null && !dlx.isEmpty()) {
+      // Dead letters would vanish into a missing exchange: NOT_FOUND now, naming it, and before
+      // a new queue is left behind that points at it.
+      channel.exchangeDeclarePassive(dlx);
+    }
     if (options.existingQueue()) {
       // As another service declared it; a missing one fails with the broker's NOT_FOUND.
       channel.queueDeclarePassive(queue);
@@ -148,10 +153,7 @@ final class AmqpSubscriber<T> implements Subscriber {
       }
       channel.queueDeclare(queue, true, false, false, mainArgs);
     }
-    if (dlx != null && !dlx.isEmpty()) {
-      // Dead letters would vanish into a missing exchange: NOT_FOUND now, naming it.
-      channel.exchangeDeclarePassive(dlx);
-    } else if (dlx == null && options.existingQueue()) {
+    if (dlx == null && options.existingQueue()) {
       channel.queueDeclare(dlq, true, false, false, typeArgs(false));
     }
     Set<Long> delays = new LinkedHashSet<>();
@@ -366,6 +368,9 @@ final class AmqpSubscriber<T> implements Subscriber {
             delay);
         Map<String, Object> same =
             props.getHeaders() == null ? new HashMap<>() : new HashMap<>(props.getHeaders());
+        // The hop back from the retry queue comes with the queue's name as routing key.
+        same.putIfAbsent(FailureHeaders.ORIGINAL_EXCHANGE, delivery.getExchange());
+        same.putIfAbsent(FailureHeaders.ORIGINAL_ROUTING_KEY, delivery.getRoutingKey());
         forward(delivery, props, body, retryQueue(delay), same, false);
         return;
       }
@@ -541,10 +546,13 @@ final class AmqpSubscriber<T> implements Subscriber {
     if (dlx == null) {
       forward(delivery, props, body, dlq, headers, true);
     } else {
-      // Where the broker's own dead-lettering through the queue's arguments would send it.
+      // Where the broker's own dead-lettering through the queue's arguments would send it: with
+      // the event's first routing key, not the queue name a retry hop gave the delivery.
       String key = options.deadLetterRoutingKey();
-      forward(
-          delivery, props, body, dlx, key != null ? key : delivery.getRoutingKey(), headers, true);
+      if (key == null) {
+        key = String.valueOf(headers.get(FailureHeaders.ORIGINAL_ROUTING_KEY));
+      }
+      forward(delivery, props, body, dlx, key, headers, true);
     }
   }
 
@@ -579,7 +587,8 @@ final class AmqpSubscriber<T> implements Subscriber {
   /**
    * Republishes a copy with confirms, then acknowledges the original, so the message is in exactly
    * one queue at any time; if the copy cannot be confirmed the original is rejected, which the main
-   * queue's dead-letter settings route to the dead-letter queue.
+   * queue's dead-letter settings route to its dead-letter queue or exchange (a queue declared with
+   * arguments that name none drops it; the failure is logged).
    */
   private void forward(
       Envelope delivery,

@@ -71,7 +71,7 @@ public final class SubscriberOptions {
   private final QueueNaming queueNaming;
   private final @Nullable Map<String, Object> queueArguments;
   private final boolean existingQueue;
-  private final @Nullable String deadLetterExchange;
+  private final @Nullable String deadLetterExchange; // as set; the effective one is derived
   private final @Nullable String deadLetterRoutingKey;
   private final List<String> additionalExchanges;
   private final @Nullable ProcessedEvents idempotency;
@@ -95,19 +95,8 @@ public final class SubscriberOptions {
             ? null
             : Collections.unmodifiableMap(new LinkedHashMap<>(b.queueArguments));
     this.existingQueue = b.existingQueue;
-    String dlx = b.deadLetterExchange;
-    String dlxKey = b.deadLetterRoutingKey;
-    if (dlx == null && queueArguments != null) {
-      // The queue names its own dead-letter exchange: failures go where the broker's would.
-      Object x = queueArguments.get("x-dead-letter-exchange");
-      Object k = queueArguments.get("x-dead-letter-routing-key");
-      if (x != null) {
-        dlx = x.toString();
-        dlxKey = k == null ? null : k.toString();
-      }
-    }
-    this.deadLetterExchange = dlx;
-    this.deadLetterRoutingKey = dlxKey;
+    this.deadLetterExchange = b.deadLetterExchange;
+    this.deadLetterRoutingKey = b.deadLetterRoutingKey;
     this.additionalExchanges = List.copyOf(b.additionalExchanges);
     this.idempotency = b.idempotency;
     this.claimLease = b.claimLease;
@@ -187,12 +176,8 @@ public final class SubscriberOptions {
     b.queueNaming = queueNaming;
     b.queueArguments = queueArguments;
     b.existingQueue = existingQueue;
-    // Only what was set explicitly: one derived from the arguments follows them.
-    b.deadLetterExchange =
-        queueArguments != null && queueArguments.containsKey("x-dead-letter-exchange")
-            ? null
-            : deadLetterExchange;
-    b.deadLetterRoutingKey = b.deadLetterExchange == null ? null : deadLetterRoutingKey;
+    b.deadLetterExchange = deadLetterExchange;
+    b.deadLetterRoutingKey = deadLetterRoutingKey;
     b.additionalExchanges.addAll(additionalExchanges);
     b.idempotency = idempotency;
     b.claimLease = claimLease;
@@ -405,17 +390,27 @@ public final class SubscriberOptions {
    * @since 0.2.0
    */
   public @Nullable String deadLetterExchange() {
-    return deadLetterExchange;
+    if (deadLetterExchange != null) {
+      return deadLetterExchange;
+    }
+    // The queue names its own dead-letter exchange: failures go where the broker's would.
+    Object x = queueArguments == null ? null : queueArguments.get("x-dead-letter-exchange");
+    return x == null ? null : x.toString();
   }
 
   /**
    * Returns the routing key dead letters are sent to {@link #deadLetterExchange()} with.
    *
-   * @return the key, or null for the event's own routing key (as the broker's dead-lettering does)
+   * @return the key, or null for the event's own routing key (as the broker's dead-lettering does;
+   *     the first one, not the queue name a retry hop gives a delivery)
    * @since 0.2.0
    */
   public @Nullable String deadLetterRoutingKey() {
-    return deadLetterRoutingKey;
+    if (deadLetterExchange != null) {
+      return deadLetterRoutingKey;
+    }
+    Object k = queueArguments == null ? null : queueArguments.get("x-dead-letter-routing-key");
+    return k == null ? null : k.toString();
   }
 
   /**
@@ -468,9 +463,12 @@ public final class SubscriberOptions {
         + queueType
         + (existingQueue ? ", existingQueue" : "")
         + (queueArguments != null ? ", queueArguments=" + queueArguments : "")
-        + (deadLetterExchange != null ? ", deadLetterExchange=" + deadLetterExchange : "")
+        + (queueNaming != QueueNaming.PATTERNS ? ", queueNaming=" + queueNaming : "")
+        + (deadLetterExchange() != null
+            ? ", deadLetterExchange=" + deadLetterExchange() + "/" + deadLetterRoutingKey()
+            : "")
         + (additionalExchanges.isEmpty() ? "" : ", additionalExchanges=" + additionalExchanges)
-        + (idempotency != null ? ", idempotent" : "")
+        + (idempotency != null ? ", idempotent(claimLease=" + claimLease + ")" : "")
         + "}";
   }
 
@@ -765,12 +763,18 @@ public final class SubscriberOptions {
     }
 
     /**
-     * Runs the handler at most once per event id, across every consumer that shares the store: an
-     * event whose id the store knows as processed is acknowledged without running the handler, and
-     * an event another consumer is handling right now (its claim holds) is retried later. With
-     * {@link ProcessedEvents#redis}, the keys are the Python guide's {@code processed:<event_id>}
-     * (value {@code 1}, 24 h), so Java and Python consumers of a shared queue drop each other's
-     * repeats. When the store cannot answer, the handler runs (logged).
+     * Runs the handler effectively once per event id, across every consumer that shares the store:
+     * an event whose id the store knows as processed is acknowledged without running the handler,
+     * and an event another consumer is handling right now (its claim holds) is retried after the
+     * first retry delay. With {@link ProcessedEvents#redis}, the keys are the Python guide's {@code
+     * processed:<event_id>} (value {@code 1}, 24 h), so Java consumers and Python ones that follow
+     * the guide drop each other's repeats (the guide's consumers look only at that key, not at
+     * Java's claims, so one of them may run a copy while Java handles another).
+     *
+     * <p>Like the command processor's claims, this prefers availability to consistency: the handler
+     * runs anyway when the store cannot answer (logged), when its record of a handled event could
+     * not be written, or when a claim lapsed while its handler ran (renewals kept failing for a
+     * whole lease); a handler that must never run twice still checks in its own store.
      *
      * @param store the store of processed events; closed by the caller
      * @return this builder

@@ -134,7 +134,7 @@ class PythonInteropIT {
     String service = "interop_" + UUID.randomUUID().toString().substring(0, 8);
     String queue = broker.exchange() + "." + service;
     String dlx = queue + ".dlx";
-    for (String q : List.of(queue, queue + ".dead", queue + ".retry.1000")) {
+    for (String q : List.of(queue, queue + ".dead", queue + ".retry.100")) {
       broker.track(q);
     }
     py("declare", broker.exchange(), queue, "interop.*", dlx);
@@ -150,7 +150,8 @@ class PythonInteropIT {
               SubscriberOptions.builder("interop.*")
                   .queueNaming(QueueNaming.EXCHANGE_AND_SERVICE)
                   .queueArguments(Map.of("x-dead-letter-exchange", dlx, "x-message-ttl", 300000))
-                  .maxAttempts(1)
+                  .maxAttempts(2)
+                  .retryDelays(List.of(Duration.ofMillis(100)))
                   .build(),
               (EventEnvelope<JsonNode> e) -> {
                 if (e.payload().path("prompt").asText().equals("poison")) {
@@ -172,7 +173,8 @@ class PythonInteropIT {
       got.addAll(byPython);
       assertThat(got).isEqualTo(all);
 
-      // A failed event goes where the queue's own dead-lettering sends it: its exchange.
+      // A failed event goes where the queue's own dead-lettering sends it: its exchange, with its
+      // own routing key after the retry hop (which delivers it with the queue's name).
       EventEnvelope<Map<String, Object>> poison =
           EventEnvelope.builder("interop.prompt", Map.<String, Object>of("prompt", "poison"))
               .build();
@@ -183,6 +185,8 @@ class PythonInteropIT {
       Map<String, Object> headers = dead.get(0).getProps().getHeaders();
       assertThat(String.valueOf(headers.get(FailureHeaders.ERROR_MESSAGE))).isEqualTo("poison");
       assertThat(String.valueOf(headers.get(FailureHeaders.QUEUE))).isEqualTo(queue);
+      assertThat(dead.get(0).getEnvelope().getRoutingKey()).isEqualTo("interop.prompt");
+      assertThat(headers.get(FailureHeaders.ATTEMPTS)).isEqualTo(2);
     }
     // No second queue appeared beside the Python one.
     try (Connection c = broker.newConnection("interop-check")) {

@@ -285,8 +285,15 @@ public final class CommandProcessorOptions {
      * Builds the options.
      *
      * @return the options
+     * @throws IllegalArgumentException if {@link #sharedWithPython} is set without {@link
+     *     #commandTypes}
      */
     public CommandProcessorOptions build() {
+      if (sharedWithPython && commandTypes.isEmpty()) {
+        throw new IllegalArgumentException(
+            "sharedWithPython needs commandTypes(...): the bindings stay on the Python processor's"
+                + " queue, and a command only Java can execute would reach the Python processor");
+      }
       return new CommandProcessorOptions(this);
     }
   }
