@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -94,6 +95,9 @@ final class WalPublisher implements DurablePublisher {
   private final Set<Long> parked = ConcurrentHashMap.newKeySet();
   private final Set<Long> undecodable = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean drainQueued = new AtomicBoolean();
+  // Held by a drain's pass and a replay's pass over the log: two passes at once would send the
+  // same backlog from two threads, and the broker could get it out of order.
+  private final ReentrantLock passLock = new ReentrantLock();
   private final Object delegateLock = new Object();
   private final Runnable drainListener = this::requestDrain;
   private volatile @Nullable AmqpPublisher delegate;
@@ -488,6 +492,17 @@ final class WalPublisher implements DurablePublisher {
     if (closed || !ctx.connections().isConnected() || ctx.connections().isBlocked()) {
       return;
     }
+    if (!passLock.tryLock()) {
+      return; // a replay is sending the backlog; the periodic drain comes back after it
+    }
+    try {
+      drainPass();
+    } finally {
+      passLock.unlock();
+    }
+  }
+
+  private void drainPass() {
     int[] sent = {0};
     boolean[] full = {false};
     long from = cursor;
@@ -564,9 +579,27 @@ final class WalPublisher implements DurablePublisher {
     if (closed) {
       throw new BloodbankException("this durable publisher is closed");
     }
-    parked.clear();
-    // The outcomes of what this replay sends or finds on its way; one small entry per event.
+    try {
+      if (!passLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new BloodbankException(
+            "replay of " + wal.path() + " found a drain still sending after " + timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BloodbankException("replay of " + wal.path() + " interrupted", e);
+    }
     List<CompletableFuture<@Nullable Throwable>> outcomes = new ArrayList<>();
+    try {
+      parked.clear();
+      // The outcomes of what this replay sends or finds on its way; one small entry per event.
+      replayPass(deadline, outcomes);
+    } finally {
+      passLock.unlock();
+    }
+    return awaitReplay(deadline, outcomes, progress);
+  }
+
+  private void replayPass(long deadline, List<CompletableFuture<@Nullable Throwable>> outcomes) {
     wal.forEachPending(
         0,
         r -> {
@@ -601,6 +634,12 @@ final class WalPublisher implements DurablePublisher {
           outcomes.add(f);
           return true;
         });
+  }
+
+  private int awaitReplay(
+      long deadline,
+      List<CompletableFuture<@Nullable Throwable>> outcomes,
+      BiConsumer<Integer, Integer> progress) {
     AtomicInteger done = new AtomicInteger();
     int total = outcomes.size();
     for (CompletableFuture<@Nullable Throwable> f : outcomes) {
