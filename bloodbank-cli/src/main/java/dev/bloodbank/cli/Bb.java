@@ -39,6 +39,7 @@ import picocli.CommandLine.Option;
       WatchCommand.class,
       TraceCommand.class,
       WalCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class
     },

@@ -1,0 +1,164 @@
+package dev.bloodbank.server;
+
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.server.internal.Gateway;
+import dev.bloodbank.voice.SpeechRecognizer;
+import dev.bloodbank.voice.Transcriber;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running bloodbank-server: the HTTP gateway, the live tail, {@code /asr} when speech is
+ * configured, and the dashboard at {@code /}. The entry point of this module.
+ *
+ * <pre>{@code
+ * try (BloodbankServer server = BloodbankServer.start(ServerOptions.builder().port(8682).build())) {
+ *   server.awaitStop();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} stops in order and is what SIGTERM runs under {@code bb serve}:
+ * new requests get 503, live tails end with a notice, publishes in flight get their confirms,
+ * speech sessions publish their last segments, the write-ahead log is flushed, then the bus closes;
+ * all within {@link ServerOptions#shutdownTimeout()}.
+ *
+ * @since 0.2.0
+ */
+public final class BloodbankServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BloodbankServer.class);
+
+  private final ServerOptions options;
+  private final Bloodbank bus;
+  private final @Nullable SpeechRecognizer recognizer;
+  private final @Nullable Transcriber transcriber;
+  private final int replayed;
+  private final Gateway gateway;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  private BloodbankServer(
+      ServerOptions options,
+      Bloodbank bus,
+      @Nullable SpeechRecognizer recognizer,
+      @Nullable Transcriber transcriber,
+      int replayed,
+      Gateway gateway) {
+    this.options = options;
+    this.bus = bus;
+    this.recognizer = recognizer;
+    this.transcriber = transcriber;
+    this.replayed = replayed;
+    this.gateway = gateway;
+  }
+
+  /**
+   * Connects to the bus, loads the speech model when configured (replaying its write-ahead log),
+   * and starts listening.
+   *
+   * @param options the server's options
+   * @return the running server
+   * @throws dev.bloodbank.ConnectionException when the broker cannot be reached
+   * @throws dev.bloodbank.voice.VoiceException for a bad speech model (names the file)
+   * @throws RuntimeException from Jetty when the address cannot be bound
+   */
+  public static BloodbankServer start(ServerOptions options) {
+    Bloodbank bus = Bloodbank.connect(options.bus());
+    SpeechRecognizer recognizer = null;
+    Transcriber transcriber = null;
+    try {
+      int replayed = 0;
+      if (options.speech() != null) {
+        recognizer = SpeechRecognizer.create(options.speech());
+        transcriber = Transcriber.create(bus, recognizer, options.transcription());
+        replayed = transcriber.replayWal();
+      }
+      Gateway gateway = new Gateway(options, bus, transcriber, options.keyStorePassword());
+      BloodbankServer server =
+          new BloodbankServer(options, bus, recognizer, transcriber, replayed, gateway);
+      LOG.info(
+          "bloodbank-server listening on {}://{}:{} (exchange {}, keys {}, asr {})",
+          options.keyStore() == null ? "http" : "https",
+          options.host(),
+          gateway.port(),
+          options.bus().exchange(),
+          options.apiKeys().isEmpty() ? "none: open on loopback" : options.apiKeys().names(),
+          transcriber == null ? "off" : "on");
+      return server;
+    } catch (RuntimeException e) {
+      if (transcriber != null) {
+        transcriber.close();
+      }
+      if (recognizer != null) {
+        recognizer.close();
+      }
+      bus.close();
+      throw e;
+    }
+  }
+
+  /** The port the server listens on (the chosen one when the options said 0). */
+  public int port() {
+    return gateway.port();
+  }
+
+  /** The address the server listens on. */
+  public InetSocketAddress address() {
+    return gateway.address();
+  }
+
+  /** The options the server runs with. */
+  public ServerOptions options() {
+    return options;
+  }
+
+  /** The bus the server publishes to. */
+  public Bloodbank bus() {
+    return bus;
+  }
+
+  /** Events from the speech write-ahead log published at start (0 without speech). */
+  public int replayed() {
+    return replayed;
+  }
+
+  /** Live-tail clients (SSE and WebSocket) connected now. */
+  public int tailClients() {
+    return gateway.tailClients();
+  }
+
+  /** The HTTP routes as {@code method path}, each also under {@code /v1}; for documentation. */
+  public List<String> routes() {
+    return gateway.routes().stream().map(r -> r.method() + " " + r.path()).toList();
+  }
+
+  /** Blocks until {@link #close()} has finished. */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
+  /** Stops in order (see the class description). Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      gateway.close();
+      if (transcriber != null) {
+        transcriber.close();
+      }
+    } finally {
+      if (recognizer != null) {
+        recognizer.close();
+      }
+      bus.close();
+      stopped.countDown();
+      LOG.info("bloodbank-server stopped");
+    }
+  }
+}

@@ -1,0 +1,605 @@
+package dev.bloodbank.server.internal;
+
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.Publisher;
+import dev.bloodbank.PublisherOptions;
+import dev.bloodbank.server.ApiKeys;
+import dev.bloodbank.server.Scope;
+import dev.bloodbank.server.ServerOptions;
+import dev.bloodbank.validation.ValidationMode;
+import dev.bloodbank.voice.Transcriber;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.http.sse.SseClient;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.security.RouteRole;
+import io.javalin.websocket.WsConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's HTTP side: routes, authentication, rate limits, request ids, the access log, and an
+ * orderly stop. Built and owned by {@link dev.bloodbank.server.BloodbankServer}.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  private static final Logger ACCESS = LoggerFactory.getLogger("dev.bloodbank.server.access");
+
+  static final String CLIENT_ATTRIBUTE = "bloodbank.client";
+  static final String REQUEST_ID_ATTRIBUTE = "bloodbank.requestId";
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
+  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+  /** The prefix every JSON route also answers under. */
+  public static final String V1 = "/v1";
+
+  private final ServerOptions options;
+  private final Bloodbank bus;
+  private final @Nullable Transcriber transcriber;
+  private final Publisher publisher;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final RateLimiter limiter;
+  private final TailHub tail;
+  private final @Nullable AsrEndpoint asr;
+  private final List<Route> routes = new CopyOnWriteArrayList<>();
+  private final Javalin app;
+  private volatile boolean draining;
+
+  /** A registered route, for the OpenAPI check. */
+  public record Route(String method, String path, @Nullable Scope scope) {}
+
+  private record ScopeRole(Scope scope) implements RouteRole {}
+
+  /**
+   * Builds the routes and starts listening.
+   *
+   * @param keyStorePassword the TLS keystore's password, or null without TLS
+   */
+  public Gateway(
+      ServerOptions options,
+      Bloodbank bus,
+      @Nullable Transcriber transcriber,
+      char @Nullable [] keyStorePassword) {
+    this.options = options;
+    this.bus = bus;
+    this.transcriber = transcriber;
+    this.publisher =
+        bus.publisher(
+            PublisherOptions.builder()
+                .validation(ValidationMode.SKIP) // validated here first, to answer 422
+                .confirmTimeout(options.publishTimeout())
+                .maxAttempts(1)
+                .build());
+    this.limiter = new RateLimiter(options.rateLimit());
+    this.tail =
+        new TailHub(bus, options.tailBuffer(), options.maxTailClients(), options.maxTailPatterns());
+    this.asr = transcriber == null ? null : new AsrEndpoint(transcriber);
+    EventsApi events =
+        new EventsApi(bus, publisher, options.validation(), options.maxBodyBytes(), inFlight);
+    CausationApi causation = new CausationApi(bus);
+    Health health = new Health(bus, transcriber, () -> draining);
+
+    this.app =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.startup.showOldJavalinVersionWarning = false;
+              config.http.maxRequestSize = options.maxBodyBytes();
+              config.jetty.addConnector(
+                  (server, http) -> {
+                    http.setSendServerVersion(false);
+                    ServerConnector c =
+                        options.keyStore() == null
+                            ? new ServerConnector(server, new HttpConnectionFactory(http))
+                            : new ServerConnector(
+                                server,
+                                tls(options.keyStore(), keyStorePassword),
+                                new HttpConnectionFactory(http));
+                    c.setHost(options.host());
+                    c.setPort(options.port());
+                    c.setIdleTimeout(options.idleTimeout().toMillis());
+                    return c;
+                  });
+              config.jetty.modifyServer(
+                  s -> s.setStopTimeout(options.shutdownTimeout().toMillis()));
+              config.jetty.modifyWebSocketServletFactory(
+                  f -> {
+                    f.setIdleTimeout(options.idleTimeout());
+                    f.setMaxBinaryMessageSize(options.maxFrameBytes());
+                    f.setMaxTextMessageSize(options.maxFrameBytes());
+                  });
+              if (!options.corsOrigins().isEmpty()) {
+                config.bundledPlugins.enableCors(
+                    cors ->
+                        cors.addRule(
+                            rule -> {
+                              if (options.corsOrigins().contains("*")) {
+                                rule.anyHost();
+                              } else {
+                                for (String o : options.corsOrigins()) {
+                                  rule.allowHost(o);
+                                }
+                              }
+                              rule.exposeHeader(REQUEST_ID_HEADER);
+                            }));
+              }
+              config.staticFiles.add(
+                  files -> {
+                    files.hostedPath = "/";
+                    files.directory = "/dev/bloodbank/server/public";
+                    files.location = Location.CLASSPATH;
+                  });
+              config.requestLogger.http(this::access);
+
+              var r = config.routes;
+              r.before(this::requestId);
+              r.beforeMatched(this::guard);
+              r.exception(ApiError.class, (e, ctx) -> sendError(ctx, e));
+              r.exception(
+                  Exception.class,
+                  (e, ctx) -> {
+                    LOG.error("request {} failed", ctx.attribute(REQUEST_ID_ATTRIBUTE), e);
+                    sendError(
+                        ctx, new ApiError(500, "internal", "internal error; see the server log"));
+                  });
+              r.error(
+                  404,
+                  ctx -> {
+                    String type = ctx.res().getContentType();
+                    if (type == null || !type.startsWith(Json.CONTENT_TYPE)) {
+                      sendError(
+                          ctx,
+                          ApiError.notFound(
+                              "not_found",
+                              "no route for "
+                                  + ctx.method()
+                                  + " "
+                                  + LogText.clip(ctx.path())
+                                  + "; GET /openapi.json lists the routes"));
+                    }
+                  });
+
+              http(r::addHttpHandler, HandlerType.GET, "/health", null, health::alive);
+              http(r::addHttpHandler, HandlerType.GET, "/healthz", null, health::ready);
+              http(r::addHttpHandler, HandlerType.GET, "/openapi.json", null, Gateway::openApi);
+              http(r::addHttpHandler, HandlerType.GET, "/events", Scope.READ, events::catalog);
+              http(
+                  r::addHttpHandler,
+                  HandlerType.GET,
+                  "/events/{event_type}/schema",
+                  Scope.READ,
+                  events::schema);
+              // Before /events/{event_type}, so "custom" is not taken for an event type.
+              http(
+                  r::addHttpHandler,
+                  HandlerType.POST,
+                  "/events/custom",
+                  Scope.PUBLISH,
+                  ctx -> events.publishCustom(ctx, client(ctx)));
+              http(
+                  r::addHttpHandler,
+                  HandlerType.POST,
+                  "/events/{event_type}",
+                  Scope.PUBLISH,
+                  ctx -> events.publishTyped(ctx, client(ctx)));
+              http(
+                  r::addHttpHandler,
+                  HandlerType.GET,
+                  "/correlation/{event_id}",
+                  Scope.READ,
+                  causation::graph);
+              http(
+                  r::addHttpHandler,
+                  HandlerType.GET,
+                  "/debug/correlation/{event_id}/chain",
+                  Scope.READ,
+                  causation::chain);
+              http(
+                  r::addHttpHandler,
+                  HandlerType.GET,
+                  "/debug/correlation/{event_id}/dump",
+                  Scope.READ,
+                  causation::dump);
+              for (String p : List.of("/events/stream", V1 + "/events/stream")) {
+                // Checked before the stream's 200 and headers go out.
+                r.before(p, ctx -> TailHub.checkPattern(pattern(ctx.queryParam("pattern"))));
+                r.sse(p, this::sse, new ScopeRole(Scope.READ));
+              }
+              routes.add(new Route("get", "/events/stream", Scope.READ));
+              for (String p : List.of("/events/ws", V1 + "/events/ws")) {
+                r.wsBeforeUpgrade(p, ctx -> upgrade(ctx, Scope.READ));
+                r.ws(p, this::tailSocket);
+              }
+              routes.add(new Route("ws", "/events/ws", Scope.READ));
+              if (asr != null) {
+                for (String p : List.of("/asr", V1 + "/asr")) {
+                  r.wsBeforeUpgrade(
+                      p,
+                      ctx -> {
+                        upgrade(ctx, Scope.ASR);
+                        if (asr.sessionCount() >= options.maxAsrSessions()) {
+                          throw ApiError.unavailable(
+                              "too_many_sessions",
+                              "the server already runs "
+                                  + options.maxAsrSessions()
+                                  + " speech sessions");
+                        }
+                      });
+                  r.ws(p, asr::configure);
+                }
+                routes.add(new Route("ws", "/asr", Scope.ASR));
+              }
+            });
+    app.start();
+  }
+
+  private void http(
+      HttpAdder adder, HandlerType method, String path, @Nullable Scope scope, Handler h) {
+    RouteRole[] roles = scope == null ? new RouteRole[0] : new RouteRole[] {new ScopeRole(scope)};
+    adder.add(method, path, h, roles);
+    adder.add(method, V1 + path, h, roles);
+    routes.add(new Route(method.name().toLowerCase(java.util.Locale.ROOT), path, scope));
+  }
+
+  @FunctionalInterface
+  private interface HttpAdder {
+    Object add(HandlerType method, String path, Handler handler, RouteRole... roles);
+  }
+
+  /** The routes, each also under {@value #V1}. */
+  public List<Route> routes() {
+    return List.copyOf(routes);
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return app.port();
+  }
+
+  /** Live-tail clients now. */
+  public int tailClients() {
+    return tail.clientCount();
+  }
+
+  private static SslContextFactory.Server tls(Path keyStore, char @Nullable [] password) {
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStorePath(keyStore.toString());
+    if (password != null) {
+      ssl.setKeyStorePassword(new String(password));
+    }
+    return ssl;
+  }
+
+  private static void openApi(Context ctx) throws IOException {
+    try (InputStream in = Gateway.class.getResourceAsStream("/dev/bloodbank/server/openapi.json")) {
+      if (in == null) {
+        throw new IllegalStateException("openapi.json is missing from the jar");
+      }
+      ctx.contentType(Json.CONTENT_TYPE).result(in.readAllBytes());
+    }
+  }
+
+  private void requestId(Context ctx) {
+    String given = ctx.header(REQUEST_ID_HEADER);
+    String id =
+        given != null && REQUEST_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+    ctx.attribute(REQUEST_ID_ATTRIBUTE, id);
+    ctx.header(REQUEST_ID_HEADER, id);
+  }
+
+  /** Draining, authentication, scope and rate limit, for every matched HTTP route. */
+  private void guard(Context ctx) {
+    Scope scope = null;
+    for (RouteRole role : ctx.routeRoles()) {
+      if (role instanceof ScopeRole s) {
+        scope = s.scope();
+      }
+    }
+    if (scope == null) {
+      return; // health, OpenAPI, static files
+    }
+    if (draining) {
+      throw ApiError.unavailable("shutting_down", "the server is shutting down");
+    }
+    String client =
+        authenticate(
+            ctx.header("Authorization"),
+            ctx.queryParam("access_token"),
+            ctx.method() == HandlerType.GET,
+            scope,
+            ctx.ip());
+    ctx.attribute(CLIENT_ATTRIBUTE, client);
+    long wait = limiter.acquire(client);
+    if (wait > 0) {
+      Duration d = Duration.ofNanos(wait);
+      ctx.header("Retry-After", String.valueOf(Math.max(1, (d.toMillis() + 999) / 1000)));
+      throw new ApiError(
+          429,
+          "rate_limited",
+          "more than " + options.rateLimit() + " requests per second from " + client,
+          List.of(),
+          d);
+    }
+  }
+
+  /**
+   * Finds the caller's key and checks its scope.
+   *
+   * @return the key's name, or {@code anonymous@<address>} when the server has no keys
+   */
+  private String authenticate(
+      @Nullable String authorization,
+      @Nullable String accessToken,
+      boolean tokenInQueryAllowed,
+      Scope scope,
+      String ip) {
+    ApiKeys keys = options.apiKeys();
+    if (keys.isEmpty()) {
+      return "anonymous@" + ip;
+    }
+    String secret = null;
+    if (authorization != null) {
+      if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        throw unauthorized("the Authorization header must be 'Bearer <api key>'");
+      }
+      secret = authorization.substring(7).strip();
+    } else if (accessToken != null && tokenInQueryAllowed) {
+      secret = accessToken;
+    }
+    if (secret == null || secret.isEmpty()) {
+      throw unauthorized("an API key is required: send 'Authorization: Bearer <api key>'");
+    }
+    Optional<ApiKeys.Key> key = keys.find(secret);
+    if (key.isEmpty()) {
+      throw unauthorized("the API key is not valid");
+    }
+    if (!key.get().allows(scope)) {
+      throw new ApiError(
+          403,
+          "forbidden",
+          "the API key '"
+              + key.get().name()
+              + "' lacks the '"
+              + scope.configName()
+              + "' scope this route needs");
+    }
+    return key.get().name();
+  }
+
+  private static ApiError unauthorized(String message) {
+    return new ApiError(401, "unauthorized", message);
+  }
+
+  /** Checks a WebSocket upgrade: not draining, the key, the Origin, the rate limit. */
+  private void upgrade(Context ctx, Scope scope) {
+    if (draining) {
+      throw ApiError.unavailable("shutting_down", "the server is shutting down");
+    }
+    String origin = ctx.header("Origin");
+    if (origin != null && !originAllowed(origin, ctx.header("Host"))) {
+      throw new ApiError(
+          403,
+          "origin_not_allowed",
+          "WebSocket connections from origin '"
+              + LogText.clip(origin)
+              + "' are not allowed; add it to BLOODBANK_SERVER_WEBSOCKET_ORIGINS");
+    }
+    String client =
+        authenticate(
+            ctx.header("Authorization"), ctx.queryParam("access_token"), true, scope, ctx.ip());
+    ctx.attribute(CLIENT_ATTRIBUTE, client);
+    if (limiter.acquire(client) > 0) {
+      throw new ApiError(429, "rate_limited", "too many connections from " + client);
+    }
+  }
+
+  private boolean originAllowed(String origin, @Nullable String host) {
+    List<String> allowed = options.webSocketOrigins();
+    if (allowed.contains("*") || allowed.contains(origin)) {
+      return true;
+    }
+    try {
+      URI u = URI.create(origin);
+      String hostPort = u.getPort() < 0 ? u.getHost() : u.getHost() + ":" + u.getPort();
+      return host != null && host.equalsIgnoreCase(hostPort);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static String client(Context ctx) {
+    Object c = ctx.attribute(CLIENT_ATTRIBUTE);
+    return c == null ? "anonymous@" + ctx.ip() : c.toString();
+  }
+
+  private static String pattern(@Nullable String given) {
+    return given == null ? "#" : given;
+  }
+
+  private void sse(SseClient client) {
+    Context ctx = client.ctx();
+    String pattern = pattern(ctx.queryParam("pattern"));
+    TailHub.Client[] self = new TailHub.Client[1];
+    self[0] =
+        tail.open(
+            pattern,
+            new TailHub.Sink() {
+              @Override
+              public boolean send(String eventId, String json) {
+                client.sendEvent("event", json, eventId);
+                return !client.terminated();
+              }
+
+              @Override
+              public boolean keepAlive() {
+                client.sendComment("keep-alive");
+                return !client.terminated();
+              }
+
+              @Override
+              public void end(String reason) {
+                if (!reason.isEmpty() && !client.terminated()) {
+                  var n = Json.object();
+                  n.put("reason", reason);
+                  client.sendEvent("dropped", Json.string(n));
+                }
+                client.close();
+              }
+            });
+    client.onClose(self[0]::disconnected);
+    // The queue is bound now: events published from here on reach this client.
+    var ready = Json.object();
+    ready.put("pattern", pattern);
+    client.sendEvent("ready", Json.string(ready));
+    client.keepAlive();
+  }
+
+  private void tailSocket(WsConfig ws) {
+    ws.onConnect(
+        ctx -> {
+          String pattern = pattern(ctx.queryParam("pattern"));
+          var session = ctx.session;
+          long sendTimeout = options.idleTimeout().toMillis();
+          try {
+            TailHub.Client c =
+                tail.open(
+                    pattern,
+                    new TailHub.Sink() {
+                      @Override
+                      public boolean send(String eventId, String json) {
+                        return sendBlocking(json);
+                      }
+
+                      @Override
+                      public boolean keepAlive() {
+                        return session.isOpen();
+                      }
+
+                      @Override
+                      public void end(String reason) {
+                        if (!reason.isEmpty() && session.isOpen()) {
+                          var n = Json.object();
+                          n.put("type", "dropped");
+                          n.put("reason", reason);
+                          sendBlocking(Json.string(n));
+                          session.close(1008, "dropped", Callback.NOOP);
+                        } else if (session.isOpen()) {
+                          session.close(1000, "", Callback.NOOP);
+                        }
+                      }
+
+                      private boolean sendBlocking(String text) {
+                        if (!session.isOpen()) {
+                          return false;
+                        }
+                        Callback.Completable done = new Callback.Completable();
+                        session.sendText(text, done);
+                        try {
+                          done.get(sendTimeout, TimeUnit.MILLISECONDS);
+                          return true;
+                        } catch (Exception e) {
+                          return false;
+                        }
+                      }
+                    });
+            ctx.attribute("bloodbank.tail", c);
+          } catch (ApiError e) {
+            ctx.closeSession(1013, LogText.clip(e.getMessage()));
+          }
+        });
+    Consumer<io.javalin.websocket.WsContext> gone =
+        ctx -> {
+          TailHub.Client c = ctx.attribute("bloodbank.tail");
+          if (c != null) {
+            c.disconnected();
+          }
+        };
+    ws.onClose(gone::accept);
+    ws.onError(gone::accept);
+    ws.onMessage(ctx -> {}); // the tail is one-way; what a client says is ignored
+  }
+
+  /** Writes an error answer with the request id. */
+  static void sendError(Context ctx, ApiError e) {
+    String rid = ctx.attribute(REQUEST_ID_ATTRIBUTE);
+    if (e.retryAfter() != null && ctx.res().getHeader("Retry-After") == null) {
+      ctx.header("Retry-After", String.valueOf(Math.max(1, e.retryAfter().toSeconds())));
+    }
+    if (e.status() == 401) {
+      ctx.header("WWW-Authenticate", "Bearer realm=\"bloodbank\"");
+    }
+    Json.send(ctx, e.status(), Json.error(e, rid));
+  }
+
+  private void access(Context ctx, Float ms) {
+    if (!ACCESS.isInfoEnabled()) {
+      return;
+    }
+    Object client = ctx.attribute(CLIENT_ATTRIBUTE);
+    ACCESS.info(
+        "request_id={} method={} path={} status={} ms={} client={} remote={}",
+        ctx.attribute(REQUEST_ID_ATTRIBUTE),
+        ctx.method(),
+        LogText.clip(ctx.path()),
+        ctx.statusCode(),
+        String.format(java.util.Locale.ROOT, "%.1f", ms),
+        client == null ? "-" : client,
+        ctx.ip());
+  }
+
+  /**
+   * Stops in order: new requests get 503, the live tails end with a notice, publishes in flight
+   * wait for their confirms and speech sessions publish their last segments (all within the
+   * shutdown timeout), then the HTTP server stops.
+   */
+  @Override
+  public void close() {
+    draining = true;
+    long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+    tail.close();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (inFlight.get() > 0) {
+      LOG.warn(
+          "stopping with {} publish(es) still unconfirmed after the shutdown timeout",
+          inFlight.get());
+    }
+    if (asr != null) {
+      asr.close();
+    }
+    app.stop();
+    publisher.close();
+  }
+
+  /** The address the server listens on. */
+  public InetSocketAddress address() {
+    return new InetSocketAddress(options.host(), port());
+  }
+}

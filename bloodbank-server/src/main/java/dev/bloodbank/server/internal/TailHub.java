@@ -1,0 +1,307 @@
+package dev.bloodbank.server.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.Subscriber;
+import dev.bloodbank.SubscriberOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live tail: one temporary queue per distinct pattern, shared by every client tailing it, and
+ * for each client a bounded buffer drained by its own writer thread. The bus's consumer only ever
+ * offers to buffers, so a slow client can never slow the bus: when its buffer is full it is
+ * dropped, with a last notice saying why. Thread-safe.
+ */
+final class TailHub implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TailHub.class);
+
+  /** How often an idle writer sends a keep-alive, so vanished clients are noticed. */
+  static final long KEEPALIVE_SECONDS = 15;
+
+  /** Where a client's events go; every method may block (it writes to the client's socket). */
+  interface Sink {
+    /** Sends one event; false when the client is gone. */
+    boolean send(String eventId, String json);
+
+    /** Sends a keep-alive; false when the client is gone. */
+    boolean keepAlive();
+
+    /** Sends the last notice, then ends the stream. */
+    void end(String reason);
+  }
+
+  private final Bloodbank bus;
+  private final int buffer;
+  private final int maxClients;
+  private final int maxPatterns;
+  private final Map<String, Feed> feeds = new HashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private int clients;
+  private boolean closed;
+
+  TailHub(Bloodbank bus, int buffer, int maxClients, int maxPatterns) {
+    this.bus = bus;
+    this.buffer = buffer;
+    this.maxClients = maxClients;
+    this.maxPatterns = maxPatterns;
+  }
+
+  /**
+   * Starts tailing for one client; the returned client's writer runs until the sink reports the
+   * client gone, the client falls behind, or the hub closes.
+   *
+   * @throws ApiError 400 for a bad pattern, 503 at the limits of clients or patterns
+   */
+  Client open(String pattern, Sink sink) {
+    checkPattern(pattern);
+    Client c;
+    synchronized (this) {
+      if (closed) {
+        throw ApiError.unavailable("shutting_down", "the server is shutting down");
+      }
+      if (clients >= maxClients) {
+        throw ApiError.unavailable(
+            "too_many_tail_clients", "the server already has " + maxClients + " live-tail clients");
+      }
+      Feed feed = feeds.get(pattern);
+      if (feed == null) {
+        if (feeds.size() >= maxPatterns) {
+          throw ApiError.unavailable(
+              "too_many_tail_patterns",
+              "the server already tails "
+                  + maxPatterns
+                  + " distinct patterns; use one of them or a broader one");
+        }
+        feed = new Feed(pattern);
+        feeds.put(pattern, feed);
+        feed.start();
+      }
+      clients++;
+      c = new Client(ids.incrementAndGet(), feed, sink);
+      feed.clients.add(c);
+    }
+    c.start();
+    return c;
+  }
+
+  static void checkPattern(String pattern) {
+    if (pattern.isEmpty() || pattern.length() > 255) {
+      throw ApiError.badRequest("pattern must be 1 to 255 characters, was " + pattern.length());
+    }
+    for (String word : pattern.split("\\.", -1)) {
+      if (word.isEmpty()) {
+        throw ApiError.badRequest(
+            "pattern '"
+                + LogText.clip(pattern)
+                + "' has an empty word (two dots, or a dot at an end)");
+      }
+      if ((word.contains("*") || word.contains("#")) && word.length() > 1) {
+        throw ApiError.badRequest(
+            "pattern '"
+                + LogText.clip(pattern)
+                + "': * and # must be whole words, as in fireflies.* or fireflies.#");
+      }
+    }
+  }
+
+  /** Takes a client off its feed: no more events are offered to it. */
+  private synchronized void detach(Client c) {
+    if (c.feed.clients.remove(c)) {
+      clients--;
+    }
+  }
+
+  /** Deletes a feed's queue once its last client has gone; on a writer thread, never the bus's. */
+  private void release(Feed feed) {
+    synchronized (this) {
+      if (closed || !feed.clients.isEmpty() || feeds.get(feed.pattern) != feed) {
+        return;
+      }
+      feeds.remove(feed.pattern);
+    }
+    feed.stop();
+  }
+
+  /** Clients tailing now. */
+  synchronized int clientCount() {
+    return clients;
+  }
+
+  /** Ends every client with a last notice and deletes the queues. */
+  @Override
+  public void close() {
+    Map<String, Feed> all;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      all = new HashMap<>(feeds);
+      feeds.clear();
+    }
+    for (Feed f : all.values()) {
+      f.stop();
+      for (Client c : f.clients) {
+        c.drop("the server is shutting down");
+      }
+    }
+  }
+
+  /** One pattern's queue on the broker and the clients reading it. */
+  private final class Feed {
+    final String pattern;
+    final Set<Client> clients = new CopyOnWriteArraySet<>();
+    private @Nullable Subscriber subscriber;
+
+    Feed(String pattern) {
+      this.pattern = pattern;
+    }
+
+    void start() {
+      try {
+        subscriber =
+            bus.subscribe(SubscriberOptions.builder(pattern).temporary().build(), this::deliver);
+      } catch (RuntimeException e) {
+        feeds.remove(pattern);
+        throw ApiError.unavailable(
+            "broker_unreachable", "cannot tail '" + LogText.clip(pattern) + "': " + e.getMessage());
+      }
+    }
+
+    private void deliver(EventEnvelope<JsonNode> event) {
+      String json = new String(bus.codec().encode(event), StandardCharsets.UTF_8);
+      String id = event.eventId().toString();
+      for (Client c : clients) {
+        c.offer(id, json);
+      }
+    }
+
+    void stop() {
+      Subscriber s = subscriber;
+      if (s != null) {
+        try {
+          s.close();
+        } catch (RuntimeException e) {
+          LOG.debug("closing the tail of {}: {}", pattern, e.toString());
+        }
+      }
+    }
+  }
+
+  /** One client: its buffer and its writer thread. */
+  final class Client {
+    private final long id;
+    private final Feed feed;
+    private final Sink sink;
+    private final BlockingQueue<String[]> queue = new ArrayBlockingQueue<>(buffer);
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile @Nullable String dropReason;
+    private final Thread writer;
+
+    Client(long id, Feed feed, Sink sink) {
+      this.id = id;
+      this.feed = feed;
+      this.sink = sink;
+      this.writer = new Thread(this::run, "bloodbank-tail-" + id);
+      writer.setDaemon(true);
+    }
+
+    void start() {
+      writer.start();
+    }
+
+    void offer(String eventId, String json) {
+      if (dropReason == null && !queue.offer(new String[] {eventId, json})) {
+        drop(
+            "this client fell "
+                + buffer
+                + " events behind (slow reader); reconnect to tail again from now");
+      }
+    }
+
+    /**
+     * Ends this client: no more events are offered, and its writer sends the notice after what it
+     * is writing now. A write in progress is not interrupted (that would break the stream before
+     * the notice): a client that never reads again is cut off by the idle timeout.
+     */
+    void drop(String reason) {
+      synchronized (this) {
+        if (dropReason != null) {
+          return;
+        }
+        dropReason = reason;
+        if (!writing) {
+          writer.interrupt();
+        }
+      }
+      detach(this);
+    }
+
+    /** Ends this client quietly (it disconnected). */
+    void disconnected() {
+      drop("");
+    }
+
+    private boolean writing;
+
+    private void run() {
+      try {
+        while (true) {
+          String[] e;
+          try {
+            e = queue.poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException ie) {
+            break;
+          }
+          synchronized (this) {
+            if (dropReason != null) {
+              break;
+            }
+            writing = true;
+            Thread.interrupted(); // an interrupt meant for the poll must not break the write
+          }
+          boolean alive;
+          try {
+            alive = e == null ? sink.keepAlive() : sink.send(e[0], e[1]);
+          } finally {
+            synchronized (this) {
+              writing = false;
+            }
+          }
+          if (!alive) {
+            drop("");
+          }
+        }
+      } finally {
+        Thread.interrupted();
+        queue.clear();
+        detach(this);
+        String reason = dropReason;
+        if (ended.compareAndSet(false, true)) {
+          if (reason != null && !reason.isEmpty()) {
+            LOG.info("live tail {} on '{}' dropped: {}", id, feed.pattern, reason);
+          }
+          try {
+            sink.end(reason == null ? "" : reason);
+          } catch (RuntimeException ex) {
+            LOG.debug("ending live tail {}: {}", id, ex.toString());
+          }
+          release(feed);
+        }
+      }
+    }
+  }
+}
