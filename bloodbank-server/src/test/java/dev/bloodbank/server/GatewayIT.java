@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -399,7 +400,8 @@ class GatewayIT {
     BloodbankServer s = start(broker, b -> b.tailBuffer(256).rateLimit(0));
     try (RawSse fast = new RawSse(s.port(), "/events/stream?pattern=llm.%23", 1 << 16);
         RawSse stalled = new RawSse(s.port(), "/events/stream?pattern=llm.%23", 4096)) {
-      assertThat(fast.readUntil("event: ready", Duration.ofSeconds(5))).contains("text/event-stream");
+      assertThat(fast.readUntil("event: ready", Duration.ofSeconds(5)))
+          .contains("text/event-stream");
       await(() -> s.tailClients() == 2, Duration.ofSeconds(5));
       // Not in the pattern: never reaches the tail.
       call(s, "POST", "/events/custom", "{\"event_type\":\"artifact.created\",\"payload\":{}}");
@@ -549,6 +551,78 @@ class GatewayIT {
                 URI.create("ws://127.0.0.1:" + s.port() + "/events/ws"),
                 new WebSocket.Listener() {});
     assertThat(foreign).failsWithin(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void corsIsOffByDefaultAndAllowsOnlyTheConfiguredOrigins(BrokerExtension.Broker broker)
+      throws Exception {
+    BloodbankServer closed = start(broker, b -> b);
+    Answer none = call(closed, "GET", "/events", null, "Origin", "http://app.example");
+    assertThat(none.raw().headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    BloodbankServer open = start(broker, b -> b.corsOrigins(List.of("http://app.example")));
+    Answer allowed = call(open, "GET", "/events", null, "Origin", "http://app.example");
+    assertThat(allowed.raw().headers().firstValue("Access-Control-Allow-Origin"))
+        .hasValue("http://app.example");
+    Answer other = call(open, "GET", "/events", null, "Origin", "http://evil.example");
+    assertThat(other.raw().headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+  }
+
+  @Test
+  void servesHttpsFromAKeystore(
+      BrokerExtension.Broker broker, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path store = dir.resolve("server.p12");
+    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    Process kt =
+        new ProcessBuilder(
+                keytool,
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    assertThat(kt.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(kt.exitValue()).as(new String(kt.getInputStream().readAllBytes())).isZero();
+    BloodbankServer s = start(broker, b -> b.tls(store, "changeit".toCharArray()));
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    try (InputStream in = java.nio.file.Files.newInputStream(store)) {
+      ks.load(in, "changeit".toCharArray());
+    }
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+    ssl.init(null, tmf.getTrustManagers(), null);
+    HttpClient https = HttpClient.newBuilder().sslContext(ssl).build();
+    HttpResponse<String> r =
+        https.send(
+            HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + s.port() + "/events/llm.prompt"))
+                .POST(HttpRequest.BodyPublishers.ofString(PROMPT))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    // Plain HTTP on the TLS port is not served.
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(s, "GET", "/health", null))
+        .isInstanceOf(Exception.class);
   }
 
   @Test
