@@ -307,6 +307,20 @@ public final class Bloodbank implements AutoCloseable {
     return Optional.ofNullable(connections.blockedReason());
   }
 
+  /**
+   * Asks the broker now whether it blocks publishing, for readiness checks: RabbitMQ tells a
+   * connection about a memory or disk alarm only once it publishes, so a bus that has not published
+   * since an alarm began still reports nothing in {@link #blockedReason()}. This sends one empty
+   * message to the default exchange under a routing key no queue has (the broker drops it), at most
+   * once a second whatever the calls; the broker's answer reaches {@link #blockedReason()} within
+   * moments. Does nothing while not connected or already blocked. Never throws.
+   *
+   * @since 0.2.0
+   */
+  public void probeBlocked() {
+    connections.probeBlocked();
+  }
+
   AmqpPublisher newPublisher(PublisherOptions publisherOptions) {
     return newAmqpPublisher(publisherOptions, false);
   }

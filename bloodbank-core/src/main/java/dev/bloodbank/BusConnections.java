@@ -330,6 +330,50 @@ final class BusConnections {
     return blockedReason;
   }
 
+  /** The routing key of {@link #probeBlocked()}: on the default exchange no queue has it. */
+  static final String PROBE_ROUTING_KEY = "bloodbank.blocked-probe.no-such-queue";
+
+  private static final long PROBE_EVERY_NANOS = 1_000_000_000L;
+  private final Object probeLock = new Object();
+  private volatile long lastProbe = System.nanoTime() - PROBE_EVERY_NANOS;
+  private com.rabbitmq.client.@Nullable Channel probeChannel; // guarded by probeLock
+  // The connection the probe channel belongs to (the channel's own getConnection() names the
+  // recovering connection's current delegate, so it cannot tell).
+  private @Nullable Connection probeConnection; // guarded by probeLock
+
+  /**
+   * Sends an empty message to the default exchange under a key no queue has (the broker drops it),
+   * at most once a second, so that a broker under a memory or disk alarm says so now: RabbitMQ
+   * blocks a connection, and tells it, only once it publishes. Skipped while not connected or
+   * already blocked (the answer is known); never throws.
+   */
+  void probeBlocked() {
+    long now = System.nanoTime();
+    if (now - lastProbe < PROBE_EVERY_NANOS || blockedReason != null || closed) {
+      return;
+    }
+    lastProbe = now;
+    Connection c = publishing;
+    if (c == null || !c.isOpen()) {
+      return;
+    }
+    synchronized (probeLock) {
+      try {
+        com.rabbitmq.client.Channel ch = probeChannel;
+        if (ch == null || !ch.isOpen() || probeConnection != c) {
+          ch = c.createChannel();
+          probeChannel = ch;
+          probeConnection = c;
+        }
+        if (ch != null) {
+          ch.basicPublish("", PROBE_ROUTING_KEY, false, null, new byte[0]);
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("blocked-probe on {} failed: {}", options.addresses(), e.toString());
+      }
+    }
+  }
+
   /**
    * Releases a thread stuck writing to the publishing connection: the broker has not read its
    * socket for longer than a confirm timeout. Closes that socket on an I/O thread; the connection

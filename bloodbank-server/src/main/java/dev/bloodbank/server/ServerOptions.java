@@ -129,8 +129,8 @@ public final class ServerOptions {
    * {@code BLOODBANK_SERVER_MAX_BODY_BYTES} and {@code server.max-body-bytes}, and so on (see
    * {@code docs/gateway.md}). The environment wins over the file, the file over the defaults. The
    * bus is configured from the same environment by {@link BloodbankOptions#fromEnvironment(Map)}.
-   * API keys come from {@code BLOODBANK_API_KEYS_FILE} ({@code server.api-keys-file}) and {@code
-   * BLOODBANK_API_KEY} (one key named {@code env} with every scope).
+   * API keys come from {@code BLOODBANK_SERVER_API_KEYS_FILE} ({@code server.api-keys-file}) and
+   * {@code BLOODBANK_API_KEY} (one key named {@code env} with every scope).
    *
    * @param env the variables, usually {@code System.getenv()}
    * @param file a properties file, or null
@@ -555,7 +555,7 @@ public final class ServerOptions {
             "host "
                 + host
                 + " is reachable from other machines and no API keys are configured; set"
-                + " BLOODBANK_API_KEYS_FILE or BLOODBANK_API_KEY, or allow anonymous access"
+                + " BLOODBANK_SERVER_API_KEYS_FILE or BLOODBANK_API_KEY, or allow anonymous access"
                 + " explicitly (BLOODBANK_SERVER_ALLOW_ANONYMOUS=true)");
       }
       return o;

@@ -254,7 +254,13 @@ class GatewayIT {
     // A key in the query string is for browsers' EventSource and WebSocket only, never a POST.
     assertThat(call(s, "POST", "/events/llm.prompt?access_token=" + ADMIN, PROMPT).status())
         .isEqualTo(401);
-    assertThat(call(s, "GET", "/events?access_token=" + READER, null).status()).isEqualTo(200);
+    assertThat(call(s, "GET", "/events?access_token=" + READER, null).status()).isEqualTo(401);
+    try (RawSse sse = new RawSse(s.port(), "/events/stream?access_token=" + READER, 1 << 16)) {
+      assertThat(sse.readUntil("event: ready", Duration.ofSeconds(5))).contains("event: ready");
+    }
+    try (RawSse sse = new RawSse(s.port(), "/events/stream?pattern=a..b", 1 << 16)) {
+      assertThat(sse.readUntil("\r\n\r\n", Duration.ofSeconds(5))).startsWith("HTTP/1.1 401");
+    }
     assertThat(keys.toString()).doesNotContain(ADMIN).contains("admin");
   }
 

@@ -16,6 +16,7 @@ public final class ApiError extends RuntimeException {
   private final String code;
   private final transient List<Violation> violations;
   private final @Nullable Duration retryAfter;
+  private @Nullable String eventId;
 
   ApiError(int status, String code, String message) {
     this(status, code, message, List.of(), null);
@@ -59,6 +60,20 @@ public final class ApiError extends RuntimeException {
   /** The schema violations, for 422. */
   public List<Violation> violations() {
     return violations;
+  }
+
+  /**
+   * Names the event whose publish had this outcome: set when the broker may still have it (no
+   * confirm in time, connection lost), so a client resends under the same id.
+   */
+  ApiError withEventId(String id) {
+    this.eventId = id;
+    return this;
+  }
+
+  /** The event id, when the outcome of its publish is unknown; else null. */
+  public @Nullable String eventId() {
+    return eventId;
   }
 
   /** How long a client should wait before trying again, or null. */

@@ -48,11 +48,15 @@ final class AsrEndpoint {
   static final int UNSUPPORTED = 1003;
   static final int POLICY = 1008;
 
+  static final int TRY_AGAIN_LATER = 1013;
+
   private final Transcriber transcriber;
+  private final int maxSessions;
   private final Map<String, AsrSession> sessions = new ConcurrentHashMap<>();
 
-  AsrEndpoint(Transcriber transcriber) {
+  AsrEndpoint(Transcriber transcriber, int maxSessions) {
     this.transcriber = transcriber;
+    this.maxSessions = maxSessions;
   }
 
   int sessionCount() {
@@ -73,8 +77,23 @@ final class AsrEndpoint {
 
   private void connect(WsConnectContext ctx) {
     AsrSession s = new AsrSession(ctx.session, ctx.attribute(Gateway.CLIENT_ATTRIBUTE));
-    sessions.put(ctx.sessionId(), s);
-    s.open();
+    // The upgrade's check is only a cheap early answer: upgrades that arrive together all pass
+    // it, so the limit holds here, where a session is counted.
+    synchronized (this) {
+      if (sessions.size() >= maxSessions) {
+        ctx.closeSession(
+            TRY_AGAIN_LATER, "the server already runs " + maxSessions + " speech sessions");
+        return;
+      }
+      sessions.put(ctx.sessionId(), s);
+    }
+    try {
+      s.open();
+    } catch (RuntimeException e) {
+      sessions.remove(ctx.sessionId());
+      LOG.warn("asr session could not open: {}", e.toString());
+      ctx.closeSession(1011, "the speech session could not start");
+    }
   }
 
   private void audio(WsBinaryMessageContext ctx) {

@@ -261,6 +261,10 @@ final class EventsApi {
                         Json.send(ctx, 202, out);
                       } else {
                         ApiError e = map(err);
+                        if (e.code().equals("broker_timeout")
+                            || e.code().equals("broker_unreachable")) {
+                          e.withEventId(envelope.eventId().toString());
+                        }
                         Gateway.sendError(ctx, e);
                       }
                       return null;

@@ -65,6 +65,15 @@ public final class Gateway implements AutoCloseable {
   private final List<Route> routes = new CopyOnWriteArrayList<>();
   private final Javalin app;
   private volatile boolean draining;
+  // RabbitMQ tells a connection about an alarm only when it publishes: ask once a second, so
+  // readiness and publishes see an alarm before anyone publishes into it.
+  private final java.util.concurrent.ScheduledExecutorService probe =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "bloodbank-server-probe");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** A registered route, for the OpenAPI check. */
   public record Route(String method, String path, @Nullable Scope scope) {}
@@ -94,7 +103,7 @@ public final class Gateway implements AutoCloseable {
     this.limiter = new RateLimiter(options.rateLimit());
     this.tail =
         new TailHub(bus, options.tailBuffer(), options.maxTailClients(), options.maxTailPatterns());
-    this.asr = transcriber == null ? null : new AsrEndpoint(transcriber);
+    this.asr = transcriber == null ? null : new AsrEndpoint(transcriber, options.maxAsrSessions());
     EventsApi events =
         new EventsApi(bus, publisher, options.validation(), options.maxBodyBytes(), inFlight);
     CausationApi causation = new CausationApi(bus);
@@ -222,13 +231,18 @@ public final class Gateway implements AutoCloseable {
                   Scope.READ,
                   causation::dump);
               for (String p : List.of("/events/stream", V1 + "/events/stream")) {
-                // Checked before the stream's 200 and headers go out.
-                r.before(p, ctx -> TailHub.checkPattern(pattern(ctx.queryParam("pattern"))));
+                // Checked after the key and before the stream's 200 and headers go out.
+                r.beforeMatched(p, ctx -> tail.check(pattern(ctx.queryParam("pattern"))));
                 r.sse(p, this::sse, new ScopeRole(Scope.READ));
               }
               routes.add(new Route("get", "/events/stream", Scope.READ));
               for (String p : List.of("/events/ws", V1 + "/events/ws")) {
-                r.wsBeforeUpgrade(p, ctx -> upgrade(ctx, Scope.READ));
+                r.wsBeforeUpgrade(
+                    p,
+                    ctx -> {
+                      upgrade(ctx, Scope.READ);
+                      tail.check(pattern(ctx.queryParam("pattern")));
+                    });
                 r.ws(p, this::tailSocket);
               }
               routes.add(new Route("ws", "/events/ws", Scope.READ));
@@ -252,6 +266,7 @@ public final class Gateway implements AutoCloseable {
               }
             });
     app.start();
+    probe.scheduleWithFixedDelay(bus::probeBlocked, 0, 1, TimeUnit.SECONDS);
   }
 
   private void http(
@@ -322,11 +337,13 @@ public final class Gateway implements AutoCloseable {
     if (draining) {
       throw ApiError.unavailable("shutting_down", "the server is shutting down");
     }
+    // Browsers' EventSource cannot send headers: a key in the query string, for the stream only.
+    boolean streaming = ctx.path().endsWith("/events/stream");
     String client =
         authenticate(
             ctx.header("Authorization"),
             ctx.queryParam("access_token"),
-            ctx.method() == HandlerType.GET,
+            streaming,
             scope,
             ctx.ip());
     ctx.attribute(CLIENT_ATTRIBUTE, client);
@@ -441,32 +458,14 @@ public final class Gateway implements AutoCloseable {
     Context ctx = client.ctx();
     String pattern = pattern(ctx.queryParam("pattern"));
     TailHub.Client[] self = new TailHub.Client[1];
-    self[0] =
-        tail.open(
-            pattern,
-            new TailHub.Sink() {
-              @Override
-              public boolean send(String eventId, String json) {
-                client.sendEvent("event", json, eventId);
-                return !client.terminated();
-              }
-
-              @Override
-              public boolean keepAlive() {
-                client.sendComment("keep-alive");
-                return !client.terminated();
-              }
-
-              @Override
-              public void end(String reason) {
-                if (!reason.isEmpty() && !client.terminated()) {
-                  var n = Json.object();
-                  n.put("reason", reason);
-                  client.sendEvent("dropped", Json.string(n));
-                }
-                client.close();
-              }
-            });
+    try {
+      self[0] = openSse(client, pattern);
+    } catch (ApiError e) {
+      // Headers are out: say it as an event. Rare: check() answered before the headers.
+      client.sendEvent("error", Json.string(Json.error(e, ctx.attribute(REQUEST_ID_ATTRIBUTE))));
+      client.close();
+      return;
+    }
     client.onClose(self[0]::disconnected);
     // The queue is bound now: events published from here on reach this client.
     var ready = Json.object();
@@ -475,10 +474,40 @@ public final class Gateway implements AutoCloseable {
     client.keepAlive();
   }
 
+  private TailHub.Client openSse(SseClient client, String pattern) {
+    return tail.open(
+        pattern,
+        new TailHub.Sink() {
+          @Override
+          public boolean send(String eventId, String json) {
+            client.sendEvent("event", json, eventId);
+            return !client.terminated();
+          }
+
+          @Override
+          public boolean keepAlive() {
+            client.sendComment("keep-alive");
+            return !client.terminated();
+          }
+
+          @Override
+          public void end(String reason) {
+            if (!reason.isEmpty() && !client.terminated()) {
+              var n = Json.object();
+              n.put("reason", reason);
+              client.sendEvent("dropped", Json.string(n));
+            }
+            client.close();
+          }
+        });
+  }
+
   private void tailSocket(WsConfig ws) {
     ws.onConnect(
         ctx -> {
           String pattern = pattern(ctx.queryParam("pattern"));
+          // A quiet pattern must not look idle: pings keep the session (and dead peers show).
+          ctx.enableAutomaticPings(TailHub.KEEPALIVE_SECONDS, TimeUnit.SECONDS);
           var session = ctx.session;
           long sendTimeout = options.idleTimeout().toMillis();
           try {
@@ -576,6 +605,7 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     draining = true;
+    probe.shutdownNow();
     long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
     tail.close();
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {

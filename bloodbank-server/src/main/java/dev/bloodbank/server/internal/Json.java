@@ -50,6 +50,9 @@ final class Json {
     if (requestId != null) {
       n.put("request_id", requestId);
     }
+    if (e.eventId() != null) {
+      n.put("event_id", e.eventId());
+    }
     if (!e.violations().isEmpty()) {
       ArrayNode vs = n.putArray("violations");
       for (Violation v : e.violations()) {

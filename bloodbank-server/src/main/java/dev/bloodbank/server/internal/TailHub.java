@@ -97,6 +97,29 @@ final class TailHub implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Answers early, before a stream's headers go out, whether {@link #open} would refuse: a bad
+   * pattern, a closed hub, or a limit reached. {@code open} checks again (clients arriving together
+   * all pass here).
+   */
+  synchronized void check(String pattern) {
+    checkPattern(pattern);
+    if (closed) {
+      throw ApiError.unavailable("shutting_down", "the server is shutting down");
+    }
+    if (clients >= maxClients) {
+      throw ApiError.unavailable(
+          "too_many_tail_clients", "the server already has " + maxClients + " live-tail clients");
+    }
+    if (!feeds.containsKey(pattern) && feeds.size() >= maxPatterns) {
+      throw ApiError.unavailable(
+          "too_many_tail_patterns",
+          "the server already tails "
+              + maxPatterns
+              + " distinct patterns; use one of them or a broader one");
+    }
+  }
+
   static void checkPattern(String pattern) {
     if (pattern.isEmpty() || pattern.length() > 255) {
       throw ApiError.badRequest("pattern must be 1 to 255 characters, was " + pattern.length());
