@@ -8,6 +8,7 @@ import dev.bloodbank.Await;
 import dev.bloodbank.voice.AsrModel;
 import dev.bloodbank.voice.EndpointRules;
 import dev.bloodbank.voice.RecognizerOptions;
+import dev.bloodbank.voice.SyntheticAudio;
 import dev.bloodbank.voice.TranscriptionOptions;
 import dev.bloodbank.wal.WalOptions;
 import java.net.URI;
@@ -133,33 +134,11 @@ class AsrIT {
 
   /** Silence and 440 Hz tone stretches (amplitude 0.5), alternating, starting with silence. */
   static float[] pattern(double... seconds) {
-    int total = 0;
-    for (double s : seconds) {
-      total += (int) Math.round(s * RATE);
-    }
-    float[] out = new float[total];
-    int at = 0;
-    for (int i = 0; i < seconds.length; i++) {
-      int n = (int) Math.round(seconds[i] * RATE);
-      if (i % 2 == 1) {
-        for (int k = 0; k < n; k++) {
-          out[at + k] = (float) (0.5 * Math.sin(2 * Math.PI * 440 * k / RATE));
-        }
-      }
-      at += n;
-    }
-    return out;
+    return SyntheticAudio.pattern(RATE, seconds);
   }
 
-  /** 16-bit little-endian PCM. */
   static byte[] pcm16(float[] samples) {
-    byte[] out = new byte[samples.length * 2];
-    for (int i = 0; i < samples.length; i++) {
-      int v = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
-      out[2 * i] = (byte) v;
-      out[2 * i + 1] = (byte) (v >> 8);
-    }
-    return out;
+    return SyntheticAudio.toPcm16(samples);
   }
 
   static void sendPcm(WebSocket ws, byte[] pcm, int frameBytes) {

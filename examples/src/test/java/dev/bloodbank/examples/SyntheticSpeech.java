@@ -1,5 +1,6 @@
 package dev.bloodbank.examples;
 
+import dev.bloodbank.voice.SyntheticAudio;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,38 +28,17 @@ final class SyntheticSpeech {
 
   /** Silence and 440 Hz tone stretches (amplitude 0.5), alternating, starting with silence. */
   static float[] pattern(int rate, double... seconds) {
-    int total = 0;
-    for (double s : seconds) {
-      total += (int) Math.round(s * rate);
-    }
-    float[] out = new float[total];
-    int at = 0;
-    for (int i = 0; i < seconds.length; i++) {
-      int n = (int) Math.round(seconds[i] * rate);
-      if (i % 2 == 1) {
-        for (int k = 0; k < n; k++) {
-          out[at + k] = (float) (0.5 * Math.sin(2 * Math.PI * 440 * k / rate));
-        }
-      }
-      at += n;
-    }
-    return out;
+    return SyntheticAudio.pattern(rate, seconds);
   }
 
   /** Two utterances: loud at 1.0-1.6 s and 3.1-3.7 s, 5.2 s in all. */
   static float[] twoUtterances(int rate) {
-    return pattern(rate, 1.0, 0.6, 1.5, 0.6, 1.5);
+    return SyntheticAudio.twoUtterances(rate);
   }
 
   /** 16-bit little-endian PCM. */
   static byte[] toPcm16(float[] samples) {
-    byte[] out = new byte[samples.length * 2];
-    for (int i = 0; i < samples.length; i++) {
-      int v = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
-      out[2 * i] = (byte) v;
-      out[2 * i + 1] = (byte) (v >> 8);
-    }
-    return out;
+    return SyntheticAudio.toPcm16(samples);
   }
 
   /** Writes a mono 16-bit PCM WAV file. */
