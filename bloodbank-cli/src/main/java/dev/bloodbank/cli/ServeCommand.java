@@ -24,7 +24,8 @@ import picocli.CommandLine.ParentCommand;
       "",
       "Examples:",
       "  bb serve",
-      "  curl -X POST localhost:8682/events/llm.prompt -d '{\"provider\":\"anthropic\",\"prompt\":\"hi\"}'",
+      "  curl -X POST localhost:8682/events/llm.prompt -H 'Content-Type: application/json' \\",
+      "       -d '{\"provider\":\"anthropic\",\"prompt\":\"hi\"}'",
       "  bb serve --host 0.0.0.0 --api-keys /etc/bloodbank/keys --config server.properties"
     })
 final class ServeCommand implements Callable<Integer> {
@@ -36,13 +37,18 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", paramLabel = "PORT", description = "Port (default 8682; 0: any).")
   @Nullable Integer port;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "A properties file (server.*).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A properties file (server.*); default: $BLOODBANK_SERVER_CONFIG.")
   @Nullable Path config;
 
   @Option(
       names = "--api-keys",
       paramLabel = "FILE",
-      description = "API keys, one per line: <name> <scope>[,<scope>...] <secret>.")
+      description =
+          "API keys, one per line: <name> <scope>[,<scope>...] <secret>; added to those of the"
+              + " environment.")
   @Nullable Path apiKeys;
 
   @Option(
@@ -61,7 +67,12 @@ final class ServeCommand implements Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
     ServerOptions options;
     try {
-      ServerOptions.Builder b = ServerOptions.fromEnvironment(bb.env, config);
+      Path file = config;
+      String fromEnv = bb.env.get("BLOODBANK_SERVER_CONFIG");
+      if (file == null && fromEnv != null && !fromEnv.isBlank()) {
+        file = Path.of(fromEnv);
+      }
+      ServerOptions.Builder b = ServerOptions.fromEnvironment(bb.env, file);
       b.bus(bb.options(ValidationMode.SKIP, true));
       if (host != null) {
         b.host(host);
@@ -70,7 +81,8 @@ final class ServeCommand implements Callable<Integer> {
         b.port(port);
       }
       if (apiKeys != null) {
-        b.apiKeys(ApiKeys.read(apiKeys));
+        // Added to the keys from the environment and the file, as docs/gateway.md says.
+        b.addApiKeys(ApiKeys.read(apiKeys));
       }
       if (allowAnonymous) {
         b.allowAnonymous(true);

@@ -54,7 +54,7 @@ public final class ApiKeys {
    *     #MIN_SECRET_LENGTH} characters or no scopes
    */
   public static ApiKeys of(String name, String secret, Set<Scope> scopes) {
-    return new ApiKeys(List.of(key(name, secret, scopes, "the key '" + name + "'")));
+    return new ApiKeys(List.of(key(name, secret, scopes, "an API key")));
   }
 
   /**
@@ -87,11 +87,13 @@ public final class ApiKeys {
         try {
           scopes.add(Scope.parse(s));
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage(), e);
+          // Not the value: with the fields out of order it could be the secret.
+          throw new IllegalArgumentException(
+              at + ": field 2 holds an unknown scope; allowed: publish, read, asr", null);
         }
       }
       if (!names.add(parts[0])) {
-        throw new IllegalArgumentException(at + ": the key name '" + parts[0] + "' is used twice");
+        throw new IllegalArgumentException(at + ": the key name in field 1 is used twice");
       }
       keys.add(key(parts[0], parts[2], scopes, at));
     }
@@ -157,24 +159,23 @@ public final class ApiKeys {
     return "ApiKeys" + names();
   }
 
+  /** Checks a key; messages name the fields, never their values (one may be a secret). */
   private static Key key(String name, String secret, Set<Scope> scopes, String at) {
     if (name.isBlank() || !name.matches("[A-Za-z0-9._@-]{1,64}")) {
       throw new IllegalArgumentException(
-          at + ": a key name is 1 to 64 of A-Z a-z 0-9 . _ @ -, was '" + name + "'");
+          at + ": a key name (field 1) is 1 to 64 of A-Z a-z 0-9 . _ @ -");
     }
     if (secret.length() < MIN_SECRET_LENGTH) {
       throw new IllegalArgumentException(
           at
-              + ": the secret of '"
-              + name
-              + "' has "
+              + ": the secret (field 3) has "
               + secret.length()
               + " characters; at least "
               + MIN_SECRET_LENGTH
               + " are needed");
     }
     if (scopes.isEmpty()) {
-      throw new IllegalArgumentException(at + ": the key '" + name + "' has no scopes");
+      throw new IllegalArgumentException(at + ": the key in field 1 has no scopes");
     }
     return new Key(name, Set.copyOf(scopes), sha256(secret));
   }

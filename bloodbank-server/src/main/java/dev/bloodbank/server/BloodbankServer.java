@@ -149,16 +149,22 @@ public final class BloodbankServer implements AutoCloseable {
     }
     try {
       gateway.close();
-      if (transcriber != null) {
-        transcriber.close();
-      }
     } finally {
-      if (recognizer != null) {
-        recognizer.close();
+      try {
+        if (transcriber != null) {
+          transcriber.close(); // flushes the write-ahead log; before the recognizer and the bus
+        }
+      } finally {
+        try {
+          if (recognizer != null) {
+            recognizer.close();
+          }
+        } finally {
+          bus.close();
+          stopped.countDown();
+          LOG.info("bloodbank-server stopped");
+        }
       }
-      bus.close();
-      stopped.countDown();
-      LOG.info("bloodbank-server stopped");
     }
   }
 }

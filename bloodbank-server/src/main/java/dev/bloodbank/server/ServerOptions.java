@@ -148,22 +148,28 @@ public final class ServerOptions {
     }
     Settings s = new Settings(env, props, file);
     Builder b = builder().bus(BloodbankOptions.fromEnvironment(env));
-    s.get("host").ifPresent(b::host);
-    s.integer("port").ifPresent(b::port);
+    s.get("host").ifPresent(v -> s.set("host", () -> b.host(v)));
+    s.integer("port").ifPresent(v -> s.set("port", () -> b.port(v)));
     s.get("validation").ifPresent(v -> b.validation(s.validation("validation", v)));
-    s.integer("max-body-bytes").ifPresent(b::maxBodyBytes);
+    s.integer("max-body-bytes").ifPresent(v -> s.set("max-body-bytes", () -> b.maxBodyBytes(v)));
     s.get("allow-anonymous").ifPresent(v -> b.allowAnonymous(s.bool("allow-anonymous", v)));
     s.get("cors-origins").ifPresent(v -> b.corsOrigins(list(v)));
     s.get("websocket-origins").ifPresent(v -> b.webSocketOrigins(list(v)));
-    s.number("rate-limit").ifPresent(b::rateLimit);
-    s.integer("tail-buffer").ifPresent(b::tailBuffer);
-    s.integer("max-tail-clients").ifPresent(b::maxTailClients);
-    s.integer("max-tail-patterns").ifPresent(b::maxTailPatterns);
-    s.integer("max-asr-sessions").ifPresent(b::maxAsrSessions);
-    s.integer("max-frame-bytes").ifPresent(b::maxFrameBytes);
-    s.number("idle-timeout-seconds").ifPresent(v -> b.idleTimeout(seconds(v)));
-    s.number("shutdown-timeout-seconds").ifPresent(v -> b.shutdownTimeout(seconds(v)));
-    s.number("publish-timeout-seconds").ifPresent(v -> b.publishTimeout(seconds(v)));
+    s.number("rate-limit").ifPresent(v -> s.set("rate-limit", () -> b.rateLimit(v)));
+    s.integer("tail-buffer").ifPresent(v -> s.set("tail-buffer", () -> b.tailBuffer(v)));
+    s.integer("max-tail-clients")
+        .ifPresent(v -> s.set("max-tail-clients", () -> b.maxTailClients(v)));
+    s.integer("max-tail-patterns")
+        .ifPresent(v -> s.set("max-tail-patterns", () -> b.maxTailPatterns(v)));
+    s.integer("max-asr-sessions")
+        .ifPresent(v -> s.set("max-asr-sessions", () -> b.maxAsrSessions(v)));
+    s.integer("max-frame-bytes").ifPresent(v -> s.set("max-frame-bytes", () -> b.maxFrameBytes(v)));
+    s.number("idle-timeout-seconds")
+        .ifPresent(v -> s.set("idle-timeout-seconds", () -> b.idleTimeout(seconds(v))));
+    s.number("shutdown-timeout-seconds")
+        .ifPresent(v -> s.set("shutdown-timeout-seconds", () -> b.shutdownTimeout(seconds(v))));
+    s.number("publish-timeout-seconds")
+        .ifPresent(v -> s.set("publish-timeout-seconds", () -> b.publishTimeout(seconds(v))));
     var store = s.get("tls-keystore");
     if (store.isPresent()) {
       String pw = s.get("tls-keystore-password").orElse("");
@@ -439,6 +445,16 @@ public final class ServerOptions {
     }
 
     /**
+     * Adds API keys to those already set (from the environment, say).
+     *
+     * @throws IllegalArgumentException when a key name is used twice
+     */
+    public Builder addApiKeys(ApiKeys more) {
+      this.apiKeys = this.apiKeys.with(more);
+      return this;
+    }
+
+    /**
      * Lets the server run without API keys on an address other than loopback. Default: false, and
      * such a server refuses to start.
      */
@@ -634,6 +650,16 @@ public final class ServerOptions {
                       where(key) + " must be a number, was '" + v + "'", e);
                 }
               });
+    }
+
+    /** Applies a setting; a range error names the variable or file key and the value given. */
+    void set(String key, Runnable apply) {
+      try {
+        apply.run();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            where(key) + "='" + get(key).orElse("") + "': " + e.getMessage(), e);
+      }
     }
 
     boolean bool(String key, String v) {

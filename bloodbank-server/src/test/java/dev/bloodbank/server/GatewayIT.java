@@ -86,7 +86,7 @@ class GatewayIT {
       b.header("Content-Type", "application/json");
     }
     for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
+      b.setHeader(headers[i], headers[i + 1]);
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     JsonNode n;
@@ -557,6 +557,61 @@ class GatewayIT {
                 URI.create("ws://127.0.0.1:" + s.port() + "/events/ws"),
                 new WebSocket.Listener() {});
     assertThat(foreign).failsWithin(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void webPagesCannotPublishToAnOpenServer(BrokerExtension.Broker broker) throws Exception {
+    BloodbankServer s = start(broker, b -> b);
+    // A form or no-cors fetch from another site: a "simple" request, no preflight.
+    Answer form =
+        call(s, "POST", "/events/llm.prompt", PROMPT, "Content-Type", "text/plain;charset=UTF-8");
+    assertThat(form.status()).isEqualTo(415);
+    Answer foreign = call(s, "POST", "/events/llm.prompt", PROMPT, "Origin", "http://evil.example");
+    assertThat(foreign.status()).isEqualTo(403);
+    assertThat(foreign.body().get("error").asText()).isEqualTo("origin_not_allowed");
+    Answer own =
+        call(s, "POST", "/events/llm.prompt", PROMPT, "Origin", "http://127.0.0.1:" + s.port());
+    assertThat(own.status()).isEqualTo(202);
+    // DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name as Host.
+    HttpURLConnectionProbe rebound =
+        new HttpURLConnectionProbe(s.port(), "attacker.example:" + s.port());
+    assertThat(rebound.status("/events")).isEqualTo(403);
+    assertThat(call(s, "GET", "/events/stream?pattern=x%0AFAKE", null).status()).isEqualTo(400);
+  }
+
+  /** A raw request with a chosen Host header, which the JDK's HTTP client will not send. */
+  record HttpURLConnectionProbe(int port, String host) {
+    int status(String path) throws Exception {
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket
+            .getOutputStream()
+            .write(
+                ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        String head = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+        return Integer.parseInt(head.substring(9, 12));
+      }
+    }
+  }
+
+  @Test
+  void badConfigurationNamesTheVariableAndNeverASecret(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ServerOptions.fromEnvironment(
+                    Map.of("BLOODBANK_SERVER_MAX_BODY_BYTES", "10"), null))
+        .hasMessageContaining("BLOODBANK_SERVER_MAX_BODY_BYTES")
+        .hasMessageContaining("1024");
+    Path keys = dir.resolve("keys");
+    java.nio.file.Files.writeString(keys, "# comment\n" + ADMIN + " publish n8n\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ApiKeys.read(keys))
+        .hasMessageContaining(keys + ":2")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(ADMIN));
+    java.nio.file.Files.writeString(keys, "n8n " + ADMIN + " publish\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ApiKeys.read(keys))
+        .hasMessageContaining(keys + ":1")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(ADMIN));
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,7 @@ final class AsrEndpoint {
   private final Transcriber transcriber;
   private final int maxSessions;
   private final Map<String, AsrSession> sessions = new ConcurrentHashMap<>();
+  private boolean closed; // guarded by this
 
   AsrEndpoint(Transcriber transcriber, int maxSessions) {
     this.transcriber = transcriber;
@@ -80,6 +82,10 @@ final class AsrEndpoint {
     // The upgrade's check is only a cheap early answer: upgrades that arrive together all pass
     // it, so the limit holds here, where a session is counted.
     synchronized (this) {
+      if (closed) {
+        ctx.closeSession(GOING_AWAY, "server shutting down");
+        return;
+      }
       if (sessions.size() >= maxSessions) {
         ctx.closeSession(
             TRY_AGAIN_LATER, "the server already runs " + maxSessions + " speech sessions");
@@ -116,10 +122,17 @@ final class AsrEndpoint {
 
   /** Finishes every session: last segments published, then each is closed with 1001. */
   void close() {
+    synchronized (this) {
+      closed = true;
+    }
     for (String id : sessions.keySet()) {
       AsrSession s = sessions.remove(id);
       if (s != null) {
-        s.end(GOING_AWAY, "server shutting down");
+        try {
+          s.end(GOING_AWAY, "server shutting down");
+        } catch (RuntimeException e) {
+          LOG.warn("asr session {}: ending at shutdown failed: {}", id, e.toString());
+        }
       }
     }
   }
@@ -133,7 +146,7 @@ final class AsrEndpoint {
     private final Session ws;
     private final String client;
     private final AtomicInteger unsent = new AtomicInteger();
-    private RecognitionStream stream;
+    private @Nullable RecognitionStream stream;
     private int carry = -1;
     private boolean ended;
 
@@ -187,9 +200,12 @@ final class AsrEndpoint {
       }
       ended = true;
       sessions.values().remove(this);
+      if (stream == null) {
+        return; // ended before it opened
+      }
       try {
         stream.finish();
-      } catch (VoiceException e) {
+      } catch (RuntimeException e) {
         LOG.warn("asr session {}: finishing failed: {}", stream.sessionId(), e.getMessage());
       } finally {
         stream.close();

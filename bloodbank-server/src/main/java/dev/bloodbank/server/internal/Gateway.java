@@ -65,6 +65,7 @@ public final class Gateway implements AutoCloseable {
   private final List<Route> routes = new CopyOnWriteArrayList<>();
   private final Javalin app;
   private volatile boolean draining;
+  private final Health health;
   // RabbitMQ tells a connection about an alarm only when it publishes: ask once a second, so
   // readiness and publishes see an alarm before anyone publishes into it.
   private final java.util.concurrent.ScheduledExecutorService probe =
@@ -108,6 +109,7 @@ public final class Gateway implements AutoCloseable {
         new EventsApi(bus, publisher, options.validation(), options.maxBodyBytes(), inFlight);
     CausationApi causation = new CausationApi(bus);
     Health health = new Health(bus, transcriber, () -> draining);
+    this.health = health;
 
     this.app =
         Javalin.create(
@@ -266,7 +268,14 @@ public final class Gateway implements AutoCloseable {
               }
             });
     app.start();
-    probe.scheduleWithFixedDelay(bus::probeBlocked, 0, 1, TimeUnit.SECONDS);
+    probe.scheduleWithFixedDelay(
+        () -> {
+          bus.probeBlocked();
+          health.refreshRedis();
+        },
+        0,
+        1,
+        TimeUnit.SECONDS);
   }
 
   private void http(
@@ -337,8 +346,32 @@ public final class Gateway implements AutoCloseable {
     if (draining) {
       throw ApiError.unavailable("shutting_down", "the server is shutting down");
     }
+    checkHost(ctx.header("Host"));
+    if (ctx.method() == HandlerType.POST) {
+      // A web page can send a "simple" cross-origin POST (a form, text/plain) without asking:
+      // only JSON is taken, which browsers send cross-origin only after a CORS preflight.
+      String type = ctx.header("Content-Type");
+      if (type != null && !isJson(type)) {
+        throw new ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json, was '" + LogText.clip(type) + "'");
+      }
+      String origin = ctx.header("Origin");
+      if (origin != null
+          && !options.corsOrigins().contains("*")
+          && !options.corsOrigins().contains(origin)
+          && !sameOrigin(origin, ctx.header("Host"))) {
+        throw new ApiError(
+            403,
+            "origin_not_allowed",
+            "requests from origin '"
+                + LogText.clip(origin)
+                + "' are not allowed; add it to BLOODBANK_SERVER_CORS_ORIGINS");
+      }
+    }
     // Browsers' EventSource cannot send headers: a key in the query string, for the stream only.
-    boolean streaming = ctx.path().endsWith("/events/stream");
+    boolean streaming = ctx.method() == HandlerType.GET && ctx.path().endsWith("/events/stream");
     String client =
         authenticate(
             ctx.header("Authorization"),
@@ -413,6 +446,7 @@ public final class Gateway implements AutoCloseable {
     if (draining) {
       throw ApiError.unavailable("shutting_down", "the server is shutting down");
     }
+    checkHost(ctx.header("Host"));
     String origin = ctx.header("Origin");
     if (origin != null && !originAllowed(origin, ctx.header("Host"))) {
       throw new ApiError(
@@ -426,16 +460,23 @@ public final class Gateway implements AutoCloseable {
         authenticate(
             ctx.header("Authorization"), ctx.queryParam("access_token"), true, scope, ctx.ip());
     ctx.attribute(CLIENT_ATTRIBUTE, client);
-    if (limiter.acquire(client) > 0) {
-      throw new ApiError(429, "rate_limited", "too many connections from " + client);
+    long wait = limiter.acquire(client);
+    if (wait > 0) {
+      throw new ApiError(
+          429,
+          "rate_limited",
+          "too many connections from " + client,
+          List.of(),
+          Duration.ofNanos(wait));
     }
   }
 
   private boolean originAllowed(String origin, @Nullable String host) {
     List<String> allowed = options.webSocketOrigins();
-    if (allowed.contains("*") || allowed.contains(origin)) {
-      return true;
-    }
+    return allowed.contains("*") || allowed.contains(origin) || sameOrigin(origin, host);
+  }
+
+  private static boolean sameOrigin(String origin, @Nullable String host) {
     try {
       URI u = URI.create(origin);
       String hostPort = u.getPort() < 0 ? u.getHost() : u.getHost() + ":" + u.getPort();
@@ -443,6 +484,36 @@ public final class Gateway implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return false;
     }
+  }
+
+  private static boolean isJson(String contentType) {
+    String t = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+    return t.equals("application/json") || t.endsWith("+json");
+  }
+
+  /**
+   * Without keys, only loopback names are taken in {@code Host}: a page that rebinds its own name
+   * to 127.0.0.1 (DNS rebinding) would otherwise pass as same-origin and reach an open server.
+   */
+  private void checkHost(@Nullable String host) {
+    if (host == null || !options.apiKeys().isEmpty() || options.allowAnonymous()) {
+      return;
+    }
+    String name =
+        host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1) : host.split(":", 2)[0];
+    name = name.toLowerCase(java.util.Locale.ROOT);
+    if (name.equals("localhost")
+        || name.equals("127.0.0.1")
+        || name.equals("[::1]")
+        || name.equals(options.host().toLowerCase(java.util.Locale.ROOT))) {
+      return;
+    }
+    throw new ApiError(
+        403,
+        "host_not_allowed",
+        "a server without API keys answers only to localhost, 127.0.0.1 and [::1], not '"
+            + LogText.clip(host)
+            + "'; configure API keys to serve other names");
   }
 
   private static String client(Context ctx) {
@@ -457,7 +528,16 @@ public final class Gateway implements AutoCloseable {
   private void sse(SseClient client) {
     Context ctx = client.ctx();
     String pattern = pattern(ctx.queryParam("pattern"));
+    // First: the request stays open until client.close(), whoever calls it and when.
+    client.keepAlive();
     TailHub.Client[] self = new TailHub.Client[1];
+    client.onClose(
+        () -> {
+          TailHub.Client c = self[0];
+          if (c != null) {
+            c.disconnected();
+          }
+        });
     try {
       self[0] = openSse(client, pattern);
     } catch (ApiError e) {
@@ -466,12 +546,9 @@ public final class Gateway implements AutoCloseable {
       client.close();
       return;
     }
-    client.onClose(self[0]::disconnected);
-    // The queue is bound now: events published from here on reach this client.
-    var ready = Json.object();
-    ready.put("pattern", pattern);
-    client.sendEvent("ready", Json.string(ready));
-    client.keepAlive();
+    if (client.terminated()) {
+      self[0].disconnected();
+    }
   }
 
   private TailHub.Client openSse(SseClient client, String pattern) {
@@ -487,6 +564,15 @@ public final class Gateway implements AutoCloseable {
           @Override
           public boolean keepAlive() {
             client.sendComment("keep-alive");
+            return !client.terminated();
+          }
+
+          @Override
+          public boolean ready() {
+            // Written by the client's writer before any event: the queue is bound now.
+            var n = Json.object();
+            n.put("pattern", pattern);
+            client.sendEvent("ready", Json.string(n));
             return !client.terminated();
           }
 
@@ -522,6 +608,11 @@ public final class Gateway implements AutoCloseable {
 
                       @Override
                       public boolean keepAlive() {
+                        return session.isOpen();
+                      }
+
+                      @Override
+                      public boolean ready() {
                         return session.isOpen();
                       }
 
@@ -607,25 +698,34 @@ public final class Gateway implements AutoCloseable {
     draining = true;
     probe.shutdownNow();
     long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
-    tail.close();
-    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+    try {
+      tail.close();
+      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      if (inFlight.get() > 0) {
+        LOG.warn(
+            "stopping with {} publish(es) still unconfirmed after the shutdown timeout",
+            inFlight.get());
+      }
+      if (asr != null) {
+        asr.close();
+      }
+    } finally {
       try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+        // What is left of the one deadline, not a second full timeout.
+        long left = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        app.jettyServer().server().setStopTimeout(Math.max(100, left));
+        app.stop();
+      } finally {
+        publisher.close();
       }
     }
-    if (inFlight.get() > 0) {
-      LOG.warn(
-          "stopping with {} publish(es) still unconfirmed after the shutdown timeout",
-          inFlight.get());
-    }
-    if (asr != null) {
-      asr.close();
-    }
-    app.stop();
-    publisher.close();
   }
 
   /** The address the server listens on. */

@@ -39,6 +39,9 @@ final class TailHub implements AutoCloseable {
     /** Sends a keep-alive; false when the client is gone. */
     boolean keepAlive();
 
+    /** Says the client is subscribed, before any event; false when the client is gone. */
+    boolean ready();
+
     /** Sends the last notice, then ends the stream. */
     void end(String reason);
   }
@@ -49,7 +52,9 @@ final class TailHub implements AutoCloseable {
   private final int maxPatterns;
   private final Map<String, Feed> feeds = new HashMap<>();
   private final AtomicLong ids = new AtomicLong();
-  private int clients;
+  // Counted without the hub's lock: the bus's consumer drops clients and must never wait for it.
+  private final java.util.concurrent.atomic.AtomicInteger clients =
+      new java.util.concurrent.atomic.AtomicInteger();
   private boolean closed;
 
   TailHub(Bloodbank bus, int buffer, int maxClients, int maxPatterns) {
@@ -72,7 +77,7 @@ final class TailHub implements AutoCloseable {
       if (closed) {
         throw ApiError.unavailable("shutting_down", "the server is shutting down");
       }
-      if (clients >= maxClients) {
+      if (clients.get() >= maxClients) {
         throw ApiError.unavailable(
             "too_many_tail_clients", "the server already has " + maxClients + " live-tail clients");
       }
@@ -89,7 +94,7 @@ final class TailHub implements AutoCloseable {
         feeds.put(pattern, feed);
         feed.start();
       }
-      clients++;
+      clients.incrementAndGet();
       c = new Client(ids.incrementAndGet(), feed, sink);
       feed.clients.add(c);
     }
@@ -107,7 +112,7 @@ final class TailHub implements AutoCloseable {
     if (closed) {
       throw ApiError.unavailable("shutting_down", "the server is shutting down");
     }
-    if (clients >= maxClients) {
+    if (clients.get() >= maxClients) {
       throw ApiError.unavailable(
           "too_many_tail_clients", "the server already has " + maxClients + " live-tail clients");
     }
@@ -121,29 +126,22 @@ final class TailHub implements AutoCloseable {
   }
 
   static void checkPattern(String pattern) {
-    if (pattern.isEmpty() || pattern.length() > 255) {
-      throw ApiError.badRequest("pattern must be 1 to 255 characters, was " + pattern.length());
-    }
-    for (String word : pattern.split("\\.", -1)) {
-      if (word.isEmpty()) {
-        throw ApiError.badRequest(
-            "pattern '"
-                + LogText.clip(pattern)
-                + "' has an empty word (two dots, or a dot at an end)");
-      }
-      if ((word.contains("*") || word.contains("#")) && word.length() > 1) {
-        throw ApiError.badRequest(
-            "pattern '"
-                + LogText.clip(pattern)
-                + "': * and # must be whole words, as in fireflies.* or fireflies.#");
-      }
+    try {
+      // The core's own rules for a binding pattern (words, * and #, length in bytes).
+      SubscriberOptions.builder(pattern).temporary().build();
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest(
+          "pattern '"
+              + LogText.clip(pattern)
+              + "' is not a valid binding pattern: "
+              + e.getMessage());
     }
   }
 
-  /** Takes a client off its feed: no more events are offered to it. */
-  private synchronized void detach(Client c) {
+  /** Takes a client off its feed: no more events are offered to it. Lock-free. */
+  private void detach(Client c) {
     if (c.feed.clients.remove(c)) {
-      clients--;
+      clients.decrementAndGet();
     }
   }
 
@@ -159,8 +157,8 @@ final class TailHub implements AutoCloseable {
   }
 
   /** Clients tailing now. */
-  synchronized int clientCount() {
-    return clients;
+  int clientCount() {
+    return clients.get();
   }
 
   /** Ends every client with a last notice and deletes the queues. */
@@ -197,6 +195,9 @@ final class TailHub implements AutoCloseable {
       try {
         subscriber =
             bus.subscribe(SubscriberOptions.builder(pattern).temporary().build(), this::deliver);
+      } catch (IllegalArgumentException e) {
+        feeds.remove(pattern);
+        throw ApiError.badRequest("cannot tail '" + LogText.clip(pattern) + "': " + e.getMessage());
       } catch (RuntimeException e) {
         feeds.remove(pattern);
         throw ApiError.unavailable(
@@ -270,6 +271,7 @@ final class TailHub implements AutoCloseable {
           writer.interrupt();
         }
       }
+      queue.clear(); // what it will never be sent is not kept
       detach(this);
     }
 
@@ -282,7 +284,10 @@ final class TailHub implements AutoCloseable {
 
     private void run() {
       try {
-        while (true) {
+        if (!sink.ready()) {
+          drop("");
+        }
+        while (dropReason == null) {
           String[] e;
           try {
             e = queue.poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
