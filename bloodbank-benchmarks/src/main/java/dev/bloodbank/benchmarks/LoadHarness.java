@@ -15,6 +15,7 @@ import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
+import dev.bloodbank.server.ServerOptions;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.wal.DurablePublisher;
 import dev.bloodbank.wal.FsyncPolicy;
@@ -43,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs Bloodbank and raw amqp-client side by side on the local RabbitMQ (and Redis), interleaved,
@@ -56,6 +58,16 @@ import java.util.concurrent.locks.LockSupport;
  * N events against the publisher's own rate over N events, once), {@code --smoke} (everything
  * tiny), {@code --only publish|latency|consume|drain} (one part, no table: for profiling), {@code
  * --json FILE}.
+ *
+ * <p>The gateway rows ({@code --only gateway} for just these, with their table and JSON) put a
+ * {@code bloodbank-server} started in this JVM next to the SDK publishing the same 1 KB {@code
+ * llm.prompt} events directly, in the same run: throughput with {@code --in-flight N} (32) HTTP
+ * requests against the SDK with as many publishes outstanding, latency at {@code --rate} on an
+ * open-loop schedule (from each request's scheduled time) against the SDK's publish-to-confirm
+ * latency at the same rate, and {@code --sse-clients N} (100) Server-Sent Events clients tailing
+ * {@code #} while the SDK publishes {@code --sse-rate R} (2,000) events/s for {@code --sse-seconds
+ * S} (the latency seconds), after {@code --gateway-warm-up S} (20) of both publishing. The server's
+ * access log is off ({@code --access-log} turns it on, to standard error).
  */
 public final class LoadHarness {
   private static final String EXCHANGE = "bloodbank.bench";
@@ -69,7 +81,19 @@ public final class LoadHarness {
   private int drainCount = 1_000_000;
   private Path json = Path.of("target", "benchmark-results.json");
   // One part only (publish, latency, consume, drain), e.g. to profile it; no table then.
+  // "gateway" runs the gateway rows only, with their table.
   private String only = "";
+  private int inFlight = 32;
+  private int sseClients = 100;
+  private int sseRate = 2000;
+  private int sseSeconds = -1; // the latency seconds
+  private int gatewayWarmUp = 20;
+  // Cores that processes other than this JVM, the broker and Redis kept busy during the gateway
+  // part.
+  private double otherCores = Double.NaN;
+  private boolean accessLog;
+  private GatewayLoad.@Nullable Tail tail;
+  private long sdkHeapPeak = -1;
 
   private final long base = System.nanoTime();
   private Connection raw;
@@ -93,20 +117,38 @@ public final class LoadHarness {
         case "--json" -> h.json = Path.of(args[++i]);
         case "--only" -> {
           h.only = args[++i];
-          if (!List.of("publish", "latency", "consume", "drain").contains(h.only)) {
+          if (!List.of("publish", "latency", "consume", "drain", "gateway").contains(h.only)) {
             throw new IllegalArgumentException(
-                "--only takes publish, latency, consume or drain, was '" + h.only + "'");
+                "--only takes publish, latency, consume, drain or gateway, was '" + h.only + "'");
           }
         }
+        case "--in-flight" -> h.inFlight = Integer.parseInt(args[++i]);
+        case "--sse-clients" -> h.sseClients = Integer.parseInt(args[++i]);
+        case "--sse-rate" -> h.sseRate = Integer.parseInt(args[++i]);
+        case "--sse-seconds" -> h.sseSeconds = Integer.parseInt(args[++i]);
+        case "--access-log" -> h.accessLog = true;
+        case "--gateway-warm-up" -> h.gatewayWarmUp = Integer.parseInt(args[++i]);
         case "--smoke" -> {
           h.runs = 1;
           h.seconds = 1;
           h.latencySeconds = 1;
           h.consumeCount = 2000;
           h.drainCount = 5000;
+          h.sseClients = 20;
+          h.sseRate = 500;
+          h.gatewayWarmUp = 1;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
+    }
+    if (h.sseSeconds < 0) {
+      h.sseSeconds = h.latencySeconds;
+    }
+    // One line per request on standard error would measure the console, not the gateway. Only
+    // effective before slf4j-simple starts, which it has not when run as a program.
+    String accessLogger = "org.slf4j.simpleLogger.log.dev.bloodbank.server.access";
+    if (!h.accessLog && System.getProperty(accessLogger) == null) {
+      System.setProperty(accessLogger, "warn");
     }
     h.run();
   }
@@ -171,6 +213,10 @@ public final class LoadHarness {
       if (only.isEmpty() || only.equals("drain")) {
         drainVsPublish(results);
       }
+      if (only.isEmpty() || only.equals("gateway")) {
+        sdkHeapPeak = peakHeapAfterGc.get(); // the gateway's own heap is reported on its own
+        gateway(results);
+      }
     } finally {
       heap.interrupt();
       try (Channel ch = raw.createChannel()) {
@@ -178,7 +224,7 @@ public final class LoadHarness {
       }
       raw.close();
     }
-    if (only.isEmpty()) {
+    if (only.isEmpty() || only.equals("gateway")) {
       report(results);
     } else {
       results.forEach((k, v) -> System.out.printf("%s: median %.2f of %s%n", k, median(v), v));
@@ -608,6 +654,239 @@ public final class LoadHarness {
     }
   }
 
+  // ---- the HTTP gateway against the SDK directly -----------------------------------------
+
+  private static final String GW_SDK = "gateway: SDK publish, same in flight";
+  private static final String GW = "gateway: publish";
+  private static final String GW_SDK_WINDOW = "gateway: SDK publish, window 1000";
+  private static final String GW_MINIMAL = "gateway: publish, minimal HTTP client";
+  private static final String GW_FAILED = "gateway: publish requests not answered 202";
+  private static final String[] PCT = {"p50", "p99", "p99.9", "max"};
+
+  private void gateway(Map<String, List<Double>> results) throws Exception {
+    try (GatewayLoad g =
+        GatewayLoad.start(raw, cpu, (k, v) -> add(cpuPerMessage, k, v), inFlight)) {
+      CpuMeter.Reading c0 = cpu.read();
+      long m0 = CpuMeter.machineBusy();
+      long t0 = System.nanoTime();
+      g.warmUp(gatewayWarmUp);
+      for (int r = 0; r < runs; r++) {
+        GatewayLoad.Throughput t = g.throughput(seconds);
+        add(results, GW_SDK, t.sdk());
+        add(results, GW, t.gateway());
+        add(results, GW_SDK_WINDOW, t.sdkWindow());
+        add(results, GW_MINIMAL, t.gatewayMinimal());
+        add(results, GW_FAILED, t.gatewayFailed());
+        warnIfFailed(g);
+      }
+      for (int r = 0; r < runs; r++) {
+        GatewayLoad.Latency[] l = g.latency(latencySeconds, rate);
+        String[] side = {"gateway", "SDK", "minimal"};
+        for (int k = 0; k < side.length; k++) {
+          double[] v = {l[k].p50(), l[k].p99(), l[k].p999(), l[k].max()};
+          for (int p = 0; p < PCT.length; p++) {
+            add(results, "gateway: latency " + side[k] + " " + PCT[p] + " ms", v[p]);
+          }
+          add(results, "gateway: latency " + side[k] + " failed", l[k].failed());
+        }
+        warnIfFailed(g);
+      }
+      tail = g.tail(sseClients, sseRate, sseSeconds);
+      if (tail.firstProblem() != null) {
+        System.out.println("gateway live tail: " + tail.firstProblem());
+      }
+      CpuMeter.Reading c1 = cpu.read();
+      long m1 = CpuMeter.machineBusy();
+      if (m0 >= 0 && c0.broker() >= 0) {
+        long ours =
+            (c1.client() - c0.client())
+                + (c1.broker() - c0.broker())
+                + (c0.redis() >= 0 ? c1.redis() - c0.redis() : 0);
+        otherCores = Math.max(0, (m1 - m0) - ours) / (double) (System.nanoTime() - t0);
+      }
+    }
+  }
+
+  private static void warnIfFailed(GatewayLoad g) {
+    if (g.firstError() != null) {
+      System.out.println("gateway: first failure: " + g.firstError());
+    }
+  }
+
+  private static double max(List<Double> v) {
+    return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+  }
+
+  /** The gateway's rows; the raw column holds the SDK publishing directly. */
+  private void gatewayRows(StringBuilder t, Map<String, List<Double>> r, Map<String, Object> json) {
+    double sdk = median(r.get(GW_SDK));
+    double gw = median(r.get(GW));
+    double window = median(r.get(GW_SDK_WINDOW));
+    long failed = (long) r.get(GW_FAILED).stream().mapToDouble(Double::doubleValue).sum();
+    t.append(
+        String.format(
+            "| **gateway**: bloodbank-server in this JVM, JDK HttpClient over HTTP/1.1 keep-alive,"
+                + " 1 KB llm.prompt bodies, strict validation, rate limit off, access log %s, %d s"
+                + " warm-up; other processes kept %.2f cores busy meanwhile; raw column = the SDK"
+                + " publishing the same events directly | | | | | |%n",
+            accessLog ? "on" : "off", gatewayWarmUp, otherCores));
+    boolean publishMet = gw / sdk >= 0.70;
+    row(
+        t,
+        "gateway publish, confirms, "
+            + inFlight
+            + " requests in flight vs SDK with as many (req/s)",
+        sdk,
+        gw,
+        gw / sdk,
+        "≥ 0.70",
+        publishMet);
+    t.append(
+        String.format(
+            "| the same gateway figure vs the SDK with its default window of 1,000 (events/s) |"
+                + " %.0f | %.0f | %.2f | | |%n",
+            window, gw, gw / window));
+    double minimal = median(r.get(GW_MINIMAL));
+    t.append(
+        String.format(
+            "| the gateway with a minimal HTTP/1.1 client (one pre-encoded request per keep-alive"
+                + " socket) instead of the JDK's, %d in flight (req/s), for reference | %.0f | %.0f |"
+                + " %.2f | | |%n",
+            inFlight, sdk, minimal, minimal / sdk));
+    t.append(
+        String.format(
+            "| gateway publish requests not answered 202 | | %d | | 0 | %s |%n",
+            failed, failed == 0 ? "yes" : "NO"));
+    Map<String, Object> lat = new LinkedHashMap<>();
+    Map<String, Double> gwMs = new LinkedHashMap<>();
+    Map<String, Double> sdkMs = new LinkedHashMap<>();
+    for (String p : PCT) {
+      List<Double> g = r.get("gateway: latency gateway " + p + " ms");
+      List<Double> s = r.get("gateway: latency SDK " + p + " ms");
+      double gv = p.equals("max") ? max(g) : median(g);
+      double sv = p.equals("max") ? max(s) : median(s);
+      gwMs.put(p, gv);
+      sdkMs.put(p, sv);
+    }
+    Map<String, Double> minMs = new LinkedHashMap<>();
+    for (String p : PCT) {
+      List<Double> m = r.get("gateway: latency minimal " + p + " ms");
+      minMs.put(p, p.equals("max") ? max(m) : median(m));
+    }
+    double p99 = gwMs.get("p99");
+    long latFailed =
+        (long) r.get("gateway: latency gateway failed").stream().mapToDouble(d -> d).sum();
+    boolean latencyMet = p99 <= 10 && latFailed == 0;
+    t.append(
+        String.format(
+            "| gateway latency at %d req/s, open loop, from the scheduled send to the 202; SDK:"
+                + " publish to confirm; p50 (ms) | %.2f | %.2f | %.2f | | |%n",
+            rate, sdkMs.get("p50"), gwMs.get("p50"), gwMs.get("p50") / sdkMs.get("p50")));
+    t.append(
+        String.format(
+            "| gateway latency p99 (ms) | %.2f | %.2f | %.2f | ≤ 10 ms | %s |%n",
+            sdkMs.get("p99"), p99, p99 / sdkMs.get("p99"), latencyMet ? "yes" : "NO"));
+    t.append(
+        String.format(
+            "| gateway latency p99.9 (ms) | %.2f | %.2f | %.2f | | |%n",
+            sdkMs.get("p99.9"), gwMs.get("p99.9"), gwMs.get("p99.9") / sdkMs.get("p99.9")));
+    t.append(
+        String.format(
+            "| gateway latency max, worst run (ms); requests failed or unanswered | %.2f | %.2f;"
+                + " %d | | | |%n",
+            sdkMs.get("max"), gwMs.get("max"), latFailed));
+    t.append(
+        String.format(
+            "| gateway latency with the minimal HTTP/1.1 client, p50 / p99 / p99.9 / max (ms), for"
+                + " reference | | %.2f / %.2f / %.2f / %.2f | | | |%n",
+            minMs.get("p50"), minMs.get("p99"), minMs.get("p99.9"), minMs.get("max")));
+    lat.put("rate", rate);
+    lat.put("seconds", latencySeconds);
+    lat.put("gateway_ms", gwMs);
+    lat.put("sdk_publish_to_confirm_ms", sdkMs);
+    lat.put("gateway_minimal_client_ms", minMs);
+    lat.put("gateway_failed", latFailed);
+    lat.put("target_p99_ms", 10);
+    lat.put("met", latencyMet);
+
+    Map<String, Object> pub = new LinkedHashMap<>();
+    pub.put("in_flight", inFlight);
+    pub.put("payload_bytes", GatewayLoad.PAYLOAD_BYTES);
+    pub.put("sdk_same_in_flight", sdk);
+    pub.put("gateway", gw);
+    pub.put("ratio", gw / sdk);
+    pub.put("gateway_minimal_client", minimal);
+    pub.put("ratio_minimal_client", minimal / sdk);
+    pub.put("sdk_window_1000", window);
+    pub.put("ratio_to_window_1000", gw / window);
+    pub.put("gateway_failed", failed);
+    pub.put("target_ratio", 0.70);
+    pub.put("met", publishMet);
+
+    Map<String, Object> sse = new LinkedHashMap<>();
+    if (tail != null) {
+      GatewayLoad.Tail s = tail;
+      boolean allReceived = s.receivedMin() == s.published() && s.receivedMax() == s.published();
+      boolean noneDropped = s.dropped() == 0 && s.failed() == 0;
+      boolean heapFlat = s.heapGrowthMb() <= 16;
+      t.append(
+          String.format(
+              "| live tail: %d SSE clients on # while the SDK publishes %d events/s for %d s:"
+                  + " events each client received, min / max of the %d published | | %d / %d |"
+                  + " | all | %s |%n",
+              s.clients(),
+              s.rate(),
+              s.seconds(),
+              s.published(),
+              s.receivedMin(),
+              s.receivedMax(),
+              allReceived ? "yes" : "NO"));
+      t.append(
+          String.format(
+              "| live-tail clients dropped (event: dropped) / cut off otherwise | | %d / %d | |"
+                  + " 0 | %s |%n",
+              s.dropped(), s.failed(), noneDropped ? "yes" : "NO"));
+      boolean keptUp = s.maxLag() <= ServerOptions.DEFAULT_TAIL_BUFFER;
+      t.append(
+          String.format(
+              "| live tail: most events the slowest reading client was behind the publisher"
+                  + " (socket buffers hide lag from the server's own bound); time to catch up after"
+                  + " the last confirm (ms) | | %d; %.0f | | ≤ %d (the server's tail buffer) | %s"
+                  + " |%n",
+              s.maxLag(), s.catchUpMs(), ServerOptions.DEFAULT_TAIL_BUFFER, keptUp ? "yes" : "NO"));
+      t.append(
+          String.format(
+              "| heap after full GC, live tail start → end (MB) | | %.1f → %.1f | %+.1f | growth"
+                  + " ≤ 16 | %s |%n",
+              s.heapStartMb(), s.heapEndMb(), s.heapGrowthMb(), heapFlat ? "yes" : "NO"));
+      sse.put("clients", s.clients());
+      sse.put("rate", s.rate());
+      sse.put("seconds", s.seconds());
+      sse.put("published", s.published());
+      sse.put("received_min", s.receivedMin());
+      sse.put("received_max", s.receivedMax());
+      sse.put("dropped", s.dropped());
+      sse.put("cut_off", s.failed());
+      sse.put("max_lag_events", s.maxLag());
+      sse.put("catch_up_ms", s.catchUpMs());
+      sse.put("heap_start_mb", s.heapStartMb());
+      sse.put("heap_end_mb", s.heapEndMb());
+      sse.put("heap_growth_mb", s.heapGrowthMb());
+      sse.put("target_heap_growth_mb", 16);
+      sse.put("target_max_lag_events", ServerOptions.DEFAULT_TAIL_BUFFER);
+      sse.put("met", allReceived && noneDropped && keptUp && heapFlat);
+      if (s.firstProblem() != null) {
+        sse.put("first_problem", s.firstProblem());
+      }
+    }
+    json.put("publish", pub);
+    json.put("latency", lat);
+    json.put("live_tail", sse);
+    json.put("access_log", accessLog);
+    json.put("warm_up_seconds", gatewayWarmUp);
+    json.put("other_processes_cores", otherCores);
+  }
+
   // ---- heap and report ------------------------------------------------------------------
 
   private Thread heapSampler() {
@@ -633,6 +912,50 @@ public final class LoadHarness {
   }
 
   private void report(Map<String, List<Double>> r) throws IOException {
+    StringBuilder t = new StringBuilder();
+    double heapMb = (sdkHeapPeak >= 0 ? sdkHeapPeak : peakHeapAfterGc.get()) / 1024.0 / 1024.0;
+    Map<String, Object> gatewayJson = new LinkedHashMap<>();
+    if (only.isEmpty()) {
+      t.append(
+          String.format(
+              "Bloodbank vs raw amqp-client, %s, RabbitMQ %s, medians of %d run(s)%n",
+              LocalDate.now(), serverVersion(), runs));
+      t.append("| measure | raw | Bloodbank | ratio | target | met |\n|---|---|---|---|---|---|\n");
+      sdkRows(t, r, heapMb);
+    } else {
+      t.append(
+          String.format(
+              "bloodbank-server vs the Bloodbank SDK, %s, RabbitMQ %s, medians of %d run(s)%n",
+              LocalDate.now(), serverVersion(), runs));
+      t.append("| measure | SDK | gateway | ratio | target | met |\n|---|---|---|---|---|---|\n");
+    }
+    if (r.containsKey(GW)) {
+      gatewayRows(t, r, gatewayJson);
+    }
+    System.out.print(t);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("date", LocalDate.now().toString());
+    out.put("rabbitmq", serverVersion());
+    out.put("runs", runs);
+    out.put("samples", r);
+    if (only.isEmpty()) {
+      out.put("heap_after_gc_peak_mb", heapMb);
+      out.put("links_recorded", recorded);
+      out.put("links_lost", lost);
+    }
+    out.put("cpu_us_per_message", cpuPerMessage);
+    if (!gatewayJson.isEmpty()) {
+      out.put("gateway", gatewayJson);
+    }
+    Files.createDirectories(json.toAbsolutePath().getParent());
+    Files.writeString(
+        json,
+        EventCodec.defaultObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    System.out.println("JSON: " + json.toAbsolutePath());
+  }
+
+  /** The SDK's rows against raw amqp-client. */
+  private void sdkRows(StringBuilder t, Map<String, List<Double>> r, double heapMb) {
     double raw = median(r.get("raw publish"));
     double bb = median(r.get("bloodbank publish (strict validation)"));
     double bbT = median(r.get("bloodbank publish (validation + tracking)"));
@@ -640,13 +963,6 @@ public final class LoadHarness {
     double bbP99 = median(r.get("bloodbank e2e p99 ms"));
     double rawC = median(r.get("raw consume"));
     double bbC = median(r.get("bloodbank consume"));
-    double heapMb = peakHeapAfterGc.get() / 1024.0 / 1024.0;
-    StringBuilder t = new StringBuilder();
-    t.append(
-        String.format(
-            "Bloodbank vs raw amqp-client, %s, RabbitMQ %s, medians of %d run(s)%n",
-            LocalDate.now(), serverVersion(), runs));
-    t.append("| measure | raw | Bloodbank | ratio | target | met |\n|---|---|---|---|---|---|\n");
     row(
         t,
         "publish, 1 KB persistent, confirms, window 1000 (msg/s)",
@@ -715,21 +1031,6 @@ public final class LoadHarness {
         String.format(
             "| harness heap after GC, peak (MB) | | %.0f | | < 128 | %s |%n",
             heapMb, heapMb < 128 ? "yes" : "NO"));
-    System.out.print(t);
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("date", LocalDate.now().toString());
-    out.put("rabbitmq", serverVersion());
-    out.put("runs", runs);
-    out.put("samples", r);
-    out.put("heap_after_gc_peak_mb", heapMb);
-    out.put("cpu_us_per_message", cpuPerMessage);
-    out.put("links_recorded", recorded);
-    out.put("links_lost", lost);
-    Files.createDirectories(json.toAbsolutePath().getParent());
-    Files.writeString(
-        json,
-        EventCodec.defaultObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
-    System.out.println("JSON: " + json.toAbsolutePath());
   }
 
   private static void row(

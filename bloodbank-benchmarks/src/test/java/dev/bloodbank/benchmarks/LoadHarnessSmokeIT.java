@@ -30,9 +30,14 @@ class LoadHarnessSmokeIT {
     assertThat(table)
         .contains("| publish, 1 KB persistent")
         .contains("| consume,")
+        .contains("| gateway publish, confirms")
+        .contains("| gateway latency p99")
+        .contains("| live tail: ")
         .contains("RabbitMQ");
     assertThat(Files.readString(json))
         .contains("\"raw publish\"")
-        .contains("\"bloodbank consume\"");
+        .contains("\"bloodbank consume\"")
+        .contains("\"gateway\"")
+        .contains("\"live_tail\"");
   }
 }
