@@ -66,6 +66,15 @@ public final class Gateway implements AutoCloseable {
   private final Javalin app;
   private volatile boolean draining;
   private final Health health;
+  // Javalin's own pool for async work has non-daemon threads it never stops: an application that
+  // closed the server would wait a minute to exit. Ours is stopped by close().
+  private final java.util.concurrent.ExecutorService asyncPool =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "bloodbank-server-async");
+            t.setDaemon(true);
+            return t;
+          });
   // RabbitMQ tells a connection about an alarm only when it publishes: ask once a second, so
   // readiness and publishes see an alarm before anyone publishes into it.
   private final java.util.concurrent.ScheduledExecutorService probe =
@@ -115,6 +124,8 @@ public final class Gateway implements AutoCloseable {
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
+              config.concurrency.executor =
+                  kotlin.LazyKt.lazy(() -> new io.javalin.http.util.AsyncExecutor(asyncPool));
               config.startup.showOldJavalinVersionWarning = false;
               config.http.maxRequestSize = options.maxBodyBytes();
               config.jetty.addConnector(
@@ -723,6 +734,7 @@ public final class Gateway implements AutoCloseable {
         app.jettyServer().server().setStopTimeout(Math.max(100, left));
         app.stop();
       } finally {
+        asyncPool.shutdownNow();
         publisher.close();
       }
     }
