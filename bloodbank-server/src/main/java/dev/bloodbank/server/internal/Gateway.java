@@ -567,9 +567,26 @@ public final class Gateway implements AutoCloseable {
         pattern,
         new TailHub.Sink() {
           @Override
-          public boolean send(String eventId, String json) {
-            client.sendEvent("event", json, eventId);
-            return !client.terminated();
+          public boolean send(TailHub.Frame event) {
+            return sendAll(List.of(event));
+          }
+
+          @Override
+          public boolean sendAll(List<TailHub.Frame> events) {
+            if (client.terminated()) {
+              return false;
+            }
+            try {
+              // The frames are encoded once per event for every client; one flush for the lot.
+              var out = client.ctx().res().getOutputStream();
+              for (TailHub.Frame e : events) {
+                out.write(e.sse());
+              }
+              out.flush();
+              return true;
+            } catch (IOException e) {
+              return false;
+            }
           }
 
           @Override
@@ -613,8 +630,8 @@ public final class Gateway implements AutoCloseable {
                     pattern,
                     new TailHub.Sink() {
                       @Override
-                      public boolean send(String eventId, String json) {
-                        return sendBlocking(json);
+                      public boolean send(TailHub.Frame event) {
+                        return sendBlocking(event.json);
                       }
 
                       @Override

@@ -6,7 +6,9 @@ import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -28,13 +30,29 @@ import org.slf4j.LoggerFactory;
 final class TailHub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TailHub.class);
 
+  /** The most events one write takes to a client. */
+  static final int MAX_BATCH = 256;
+
   /** How often an idle writer sends a keep-alive, so vanished clients are noticed. */
   static final long KEEPALIVE_SECONDS = 15;
 
   /** Where a client's events go; every method may block (it writes to the client's socket). */
   interface Sink {
     /** Sends one event; false when the client is gone. */
-    boolean send(String eventId, String json);
+    boolean send(Frame event);
+
+    /**
+     * Sends events that queued up while the last write went out, in order; false when the client is
+     * gone. One write and flush for all of them where the transport allows.
+     */
+    default boolean sendAll(List<Frame> events) {
+      for (Frame e : events) {
+        if (!send(e)) {
+          return false;
+        }
+      }
+      return true;
+    }
 
     /** Sends a keep-alive; false when the client is gone. */
     boolean keepAlive();
@@ -181,6 +199,30 @@ final class TailHub implements AutoCloseable {
     }
   }
 
+  /** An event as the tail sends it, encoded once for every client that gets it. Immutable. */
+  static final class Frame {
+    final String eventId;
+    final String json;
+    private volatile byte @Nullable [] sse;
+
+    Frame(String eventId, String json) {
+      this.eventId = eventId;
+      this.json = json;
+    }
+
+    /** The Server-Sent Events frame: {@code event: event}, the id, the envelope on one line. */
+    byte[] sse() {
+      byte[] b = sse;
+      if (b == null) {
+        b =
+            ("event: event\nid: " + eventId + "\ndata: " + json + "\n\n")
+                .getBytes(StandardCharsets.UTF_8);
+        sse = b; // a race only encodes twice
+      }
+      return b;
+    }
+  }
+
   /** One pattern's queue on the broker and the clients reading it. */
   private final class Feed {
     final String pattern;
@@ -206,10 +248,12 @@ final class TailHub implements AutoCloseable {
     }
 
     private void deliver(EventEnvelope<JsonNode> event) {
-      String json = new String(bus.codec().encode(event), StandardCharsets.UTF_8);
-      String id = event.eventId().toString();
+      Frame frame =
+          new Frame(
+              event.eventId().toString(),
+              new String(bus.codec().encode(event), StandardCharsets.UTF_8));
       for (Client c : clients) {
-        c.offer(id, json);
+        c.offer(frame);
       }
     }
 
@@ -230,7 +274,8 @@ final class TailHub implements AutoCloseable {
     private final long id;
     private final Feed feed;
     private final Sink sink;
-    private final BlockingQueue<String[]> queue = new ArrayBlockingQueue<>(buffer);
+    private final BlockingQueue<Frame> queue = new ArrayBlockingQueue<>(buffer);
+    private final List<Frame> batch = new ArrayList<>();
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile @Nullable String dropReason;
     private final Thread writer;
@@ -247,8 +292,8 @@ final class TailHub implements AutoCloseable {
       writer.start();
     }
 
-    void offer(String eventId, String json) {
-      if (dropReason == null && !queue.offer(new String[] {eventId, json})) {
+    void offer(Frame frame) {
+      if (dropReason == null && !queue.offer(frame)) {
         drop(
             "this client fell "
                 + buffer
@@ -288,11 +333,16 @@ final class TailHub implements AutoCloseable {
           drop("");
         }
         while (dropReason == null) {
-          String[] e;
+          Frame e;
           try {
             e = queue.poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
           } catch (InterruptedException ie) {
             break;
+          }
+          batch.clear();
+          if (e != null) {
+            batch.add(e);
+            queue.drainTo(batch, MAX_BATCH - 1);
           }
           synchronized (this) {
             if (dropReason != null) {
@@ -303,7 +353,7 @@ final class TailHub implements AutoCloseable {
           }
           boolean alive;
           try {
-            alive = e == null ? sink.keepAlive() : sink.send(e[0], e[1]);
+            alive = e == null ? sink.keepAlive() : sink.sendAll(batch);
           } finally {
             synchronized (this) {
               writing = false;
