@@ -8,6 +8,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.command.ProcessedCommands;
+import dev.bloodbank.internal.LogSafe;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,6 +2,7 @@ package dev.bloodbank;
 
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.internal.LogSafe;
 import dev.bloodbank.validation.ValidationMode;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -12,6 +12,7 @@ import com.rabbitmq.client.ShutdownSignalException;
 import com.rabbitmq.client.SocketConfigurators;
 import com.rabbitmq.client.impl.DefaultExceptionHandler;
 import dev.bloodbank.embedded.EmbeddedBroker;
+import dev.bloodbank.internal.LogSafe;
 import java.io.IOException;
 import java.net.Socket;
 import java.security.NoSuchAlgorithmException;

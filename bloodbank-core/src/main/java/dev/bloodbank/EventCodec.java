@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.bloodbank.internal.LogSafe;
 import dev.bloodbank.internal.Rfc3339;
 import java.io.ByteArrayInputStream;
 import java.io.CharConversionException;

@@ -1,5 +1,6 @@
 package dev.bloodbank;
 
+import dev.bloodbank.internal.LogSafe;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;

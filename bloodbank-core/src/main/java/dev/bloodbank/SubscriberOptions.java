@@ -1,5 +1,6 @@
 package dev.bloodbank;
 
+import dev.bloodbank.internal.LogSafe;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

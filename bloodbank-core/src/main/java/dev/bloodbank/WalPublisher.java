@@ -1,6 +1,7 @@
 package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.internal.LogSafe;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.wal.DurablePublisher;
 import dev.bloodbank.wal.WalOptions;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.EventFixtures.TranscriptionPayload;
+import dev.bloodbank.internal.LogSafe;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;

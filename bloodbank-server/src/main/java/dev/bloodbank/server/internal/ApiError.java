@@ -16,7 +16,7 @@ public final class ApiError extends RuntimeException {
   private final String code;
   private final transient List<Violation> violations;
   private final @Nullable Duration retryAfter;
-  private @Nullable String eventId;
+  private final @Nullable String eventId;
 
   ApiError(int status, String code, String message) {
     this(status, code, message, List.of(), null);
@@ -28,11 +28,22 @@ public final class ApiError extends RuntimeException {
       String message,
       List<Violation> violations,
       @Nullable Duration retryAfter) {
+    this(status, code, message, violations, retryAfter, null);
+  }
+
+  private ApiError(
+      int status,
+      String code,
+      String message,
+      List<Violation> violations,
+      @Nullable Duration retryAfter,
+      @Nullable String eventId) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
     this.violations = List.copyOf(violations);
     this.retryAfter = retryAfter;
+    this.eventId = eventId;
   }
 
   static ApiError badRequest(String message) {
@@ -67,8 +78,7 @@ public final class ApiError extends RuntimeException {
    * confirm in time, connection lost), so a client resends under the same id.
    */
   ApiError withEventId(String id) {
-    this.eventId = id;
-    return this;
+    return new ApiError(status, code, getMessage(), violations, retryAfter, id);
   }
 
   /** The event id, when the outcome of its publish is unknown; else null. */

@@ -6,6 +6,7 @@ import dev.bloodbank.Bloodbank;
 import dev.bloodbank.correlation.CorrelationGraph;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.DebugDump;
+import dev.bloodbank.internal.LogSafe;
 import io.javalin.http.Context;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -145,7 +146,7 @@ final class CausationApi {
     try {
       return UUID.fromString(s);
     } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest("the event id '" + LogText.clip(s) + "' is not a UUID");
+      throw ApiError.badRequest("the event id '" + LogSafe.escape(s) + "' is not a UUID");
     }
   }
 
@@ -163,6 +164,6 @@ final class CausationApi {
       // below
     }
     throw ApiError.badRequest(
-        "depth must be 1 to " + MAX_DEPTH + ", was '" + LogText.clip(s) + "'");
+        "depth must be 1 to " + MAX_DEPTH + ", was '" + LogSafe.escape(s) + "'");
   }
 }

@@ -31,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 
 /** {@code /events}: publish, the catalog and schemas. */
 final class EventsApi {
@@ -263,7 +262,7 @@ final class EventsApi {
                         ApiError e = map(err);
                         if (e.code().equals("broker_timeout")
                             || e.code().equals("broker_unreachable")) {
-                          e.withEventId(envelope.eventId().toString());
+                          e = e.withEventId(envelope.eventId().toString());
                         }
                         Gateway.sendError(ctx, e);
                       }
@@ -369,9 +368,5 @@ final class EventsApi {
             + "; the limit is "
             + maxBodyBytes
             + " bytes");
-  }
-
-  static @Nullable String str(@Nullable JsonNode n) {
-    return n == null || n.isNull() ? null : n.asText();
   }
 }

@@ -3,12 +3,14 @@ package dev.bloodbank.server.internal;
 import dev.bloodbank.Bloodbank;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
+import dev.bloodbank.internal.LogSafe;
 import dev.bloodbank.server.ApiKeys;
 import dev.bloodbank.server.Scope;
 import dev.bloodbank.server.ServerOptions;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.voice.Transcriber;
 import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
@@ -197,48 +199,38 @@ public final class Gateway implements AutoCloseable {
                               "no route for "
                                   + ctx.method()
                                   + " "
-                                  + LogText.clip(ctx.path())
+                                  + LogSafe.escape(ctx.path())
                                   + "; GET /openapi.json lists the routes"));
                     }
                   });
 
-              http(r::addHttpHandler, HandlerType.GET, "/health", null, health::alive);
-              http(r::addHttpHandler, HandlerType.GET, "/healthz", null, health::ready);
-              http(r::addHttpHandler, HandlerType.GET, "/openapi.json", null, Gateway::openApi);
-              http(r::addHttpHandler, HandlerType.GET, "/events", Scope.READ, events::catalog);
-              http(
-                  r::addHttpHandler,
-                  HandlerType.GET,
-                  "/events/{event_type}/schema",
-                  Scope.READ,
-                  events::schema);
+              http(r, HandlerType.GET, "/health", null, health::alive);
+              http(r, HandlerType.GET, "/healthz", null, health::ready);
+              http(r, HandlerType.GET, "/openapi.json", null, Gateway::openApi);
+              http(r, HandlerType.GET, "/events", Scope.READ, events::catalog);
+              http(r, HandlerType.GET, "/events/{event_type}/schema", Scope.READ, events::schema);
               // Before /events/{event_type}, so "custom" is not taken for an event type.
               http(
-                  r::addHttpHandler,
+                  r,
                   HandlerType.POST,
                   "/events/custom",
                   Scope.PUBLISH,
                   ctx -> events.publishCustom(ctx, client(ctx)));
               http(
-                  r::addHttpHandler,
+                  r,
                   HandlerType.POST,
                   "/events/{event_type}",
                   Scope.PUBLISH,
                   ctx -> events.publishTyped(ctx, client(ctx)));
+              http(r, HandlerType.GET, "/correlation/{event_id}", Scope.READ, causation::graph);
               http(
-                  r::addHttpHandler,
-                  HandlerType.GET,
-                  "/correlation/{event_id}",
-                  Scope.READ,
-                  causation::graph);
-              http(
-                  r::addHttpHandler,
+                  r,
                   HandlerType.GET,
                   "/debug/correlation/{event_id}/chain",
                   Scope.READ,
                   causation::chain);
               http(
-                  r::addHttpHandler,
+                  r,
                   HandlerType.GET,
                   "/debug/correlation/{event_id}/dump",
                   Scope.READ,
@@ -290,16 +282,11 @@ public final class Gateway implements AutoCloseable {
   }
 
   private void http(
-      HttpAdder adder, HandlerType method, String path, @Nullable Scope scope, Handler h) {
+      RoutesConfig r, HandlerType method, String path, @Nullable Scope scope, Handler h) {
     RouteRole[] roles = scope == null ? new RouteRole[0] : new RouteRole[] {new ScopeRole(scope)};
-    adder.add(method, path, h, roles);
-    adder.add(method, V1 + path, h, roles);
+    r.addHttpHandler(method, path, h, roles);
+    r.addHttpHandler(method, V1 + path, h, roles);
     routes.add(new Route(method.name().toLowerCase(java.util.Locale.ROOT), path, scope));
-  }
-
-  @FunctionalInterface
-  private interface HttpAdder {
-    Object add(HandlerType method, String path, Handler handler, RouteRole... roles);
   }
 
   /** The routes, each also under {@value #V1}. */
@@ -366,7 +353,7 @@ public final class Gateway implements AutoCloseable {
         throw new ApiError(
             415,
             "unsupported_media_type",
-            "send the body as Content-Type: application/json, was '" + LogText.clip(type) + "'");
+            "send the body as Content-Type: application/json, was '" + LogSafe.escape(type) + "'");
       }
       String origin = ctx.header("Origin");
       if (origin != null
@@ -377,7 +364,7 @@ public final class Gateway implements AutoCloseable {
             403,
             "origin_not_allowed",
             "requests from origin '"
-                + LogText.clip(origin)
+                + LogSafe.escape(origin)
                 + "' are not allowed; add it to BLOODBANK_SERVER_CORS_ORIGINS");
       }
     }
@@ -464,7 +451,7 @@ public final class Gateway implements AutoCloseable {
           403,
           "origin_not_allowed",
           "WebSocket connections from origin '"
-              + LogText.clip(origin)
+              + LogSafe.escape(origin)
               + "' are not allowed; add it to BLOODBANK_SERVER_WEBSOCKET_ORIGINS");
     }
     String client =
@@ -523,7 +510,7 @@ public final class Gateway implements AutoCloseable {
         403,
         "host_not_allowed",
         "a server without API keys answers only to localhost, 127.0.0.1 and [::1], not '"
-            + LogText.clip(host)
+            + LogSafe.escape(host)
             + "'; configure API keys to serve other names");
   }
 
@@ -673,7 +660,7 @@ public final class Gateway implements AutoCloseable {
                     });
             ctx.attribute("bloodbank.tail", c);
           } catch (ApiError e) {
-            ctx.closeSession(1013, LogText.clip(e.getMessage()));
+            ctx.closeSession(1013, LogSafe.escape(e.getMessage()));
           }
         });
     Consumer<io.javalin.websocket.WsContext> gone =
@@ -709,7 +696,7 @@ public final class Gateway implements AutoCloseable {
         "request_id={} method={} path={} status={} ms={} client={} remote={}",
         ctx.attribute(REQUEST_ID_ATTRIBUTE),
         ctx.method(),
-        LogText.clip(ctx.path()),
+        LogSafe.escape(ctx.path()),
         ctx.statusCode(),
         String.format(java.util.Locale.ROOT, "%.1f", ms),
         client == null ? "-" : client,

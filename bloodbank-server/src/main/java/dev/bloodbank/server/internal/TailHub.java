@@ -5,6 +5,7 @@ import dev.bloodbank.Bloodbank;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
+import dev.bloodbank.internal.LogSafe;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -150,7 +151,7 @@ final class TailHub implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw ApiError.badRequest(
           "pattern '"
-              + LogText.clip(pattern)
+              + LogSafe.escape(pattern)
               + "' is not a valid binding pattern: "
               + e.getMessage());
     }
@@ -239,11 +240,13 @@ final class TailHub implements AutoCloseable {
             bus.subscribe(SubscriberOptions.builder(pattern).temporary().build(), this::deliver);
       } catch (IllegalArgumentException e) {
         feeds.remove(pattern);
-        throw ApiError.badRequest("cannot tail '" + LogText.clip(pattern) + "': " + e.getMessage());
+        throw ApiError.badRequest(
+            "cannot tail '" + LogSafe.escape(pattern) + "': " + e.getMessage());
       } catch (RuntimeException e) {
         feeds.remove(pattern);
         throw ApiError.unavailable(
-            "broker_unreachable", "cannot tail '" + LogText.clip(pattern) + "': " + e.getMessage());
+            "broker_unreachable",
+            "cannot tail '" + LogSafe.escape(pattern) + "': " + e.getMessage());
       }
     }
 

@@ -1,7 +1,10 @@
-package dev.bloodbank;
+package dev.bloodbank.internal;
 
-/** Makes untrusted text safe for one log line or exception message. */
-final class LogSafe {
+/**
+ * Makes untrusted text safe for one log line or exception message. Not API: shared with
+ * bloodbank-server.
+ */
+public final class LogSafe {
   private static final int MAX = 200;
 
   private LogSafe() {}
@@ -10,7 +13,7 @@ final class LogSafe {
    * Escapes CR, LF and other control characters (so one event stays one log line) and cuts the text
    * at 200 characters.
    */
-  static String escape(String s) {
+  public static String escape(String s) {
     StringBuilder out = new StringBuilder(Math.min(s.length(), MAX) + 8);
     for (int i = 0; i < s.length(); i++) {
       if (out.length() >= MAX) {
