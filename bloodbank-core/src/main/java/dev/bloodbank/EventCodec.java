@@ -245,6 +245,20 @@ public final class EventCodec {
   }
 
   /**
+   * Decodes a v2 or v1 document that is already a JSON tree, without writing and re-reading it. The
+   * tree's size and depth are not checked here: parse untrusted input with {@link #parse(byte[])}
+   * first, which applies the codec's limits.
+   *
+   * @param tree the document; the envelope's payload is its {@code payload} node itself, not a copy
+   * @return the envelope
+   * @throws MalformedEventException naming what is wrong and where
+   * @since 0.2.0
+   */
+  public EventEnvelope<JsonNode> decode(JsonNode tree) {
+    return fromTree(tree);
+  }
+
+  /**
    * Decodes a v2 or v1 document and maps its payload to a class.
    *
    * @param json the UTF-8 document

@@ -188,6 +188,12 @@ class GatewayIT {
     assertThat(malformed.body().get("message").asText()).contains("line 2");
     assertThat(malformed.body().get("request_id").asText()).isNotEmpty();
 
+    // A key given twice could mean one thing to the gateway and another to a consumer.
+    Answer twice =
+        call(s, "POST", "/events/llm.prompt", "{\"provider\": \"a\", \"provider\": \"b\"}");
+    assertThat(twice.status()).isEqualTo(400);
+    assertThat(twice.body().get("message").asText()).contains("provider").contains("line 1");
+
     Answer notObject = call(s, "POST", "/events/llm.prompt", "[1,2]");
     assertThat(notObject.status()).isEqualTo(400);
     assertThat(call(s, "POST", "/events/llm.prompt", "").status()).isEqualTo(400);

@@ -1,6 +1,5 @@
 package dev.bloodbank.server.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -214,7 +213,7 @@ final class EventsApi {
     EventCodec codec = bus.codec();
     EventEnvelope<JsonNode> envelope;
     try {
-      envelope = codec.decode(Json.bytes(tree));
+      envelope = codec.decode(tree);
     } catch (MalformedEventException e) {
       throw ApiError.badRequest(e.getMessage());
     }
@@ -336,27 +335,20 @@ final class EventsApi {
     if (body.length == 0) {
       throw ApiError.badRequest("the request body is empty; send a JSON object");
     }
+    JsonNode node;
     try {
-      JsonNode node = Json.MAPPER.readTree(body);
-      if (node == null || node.isMissingNode()) {
-        throw ApiError.badRequest("the request body is empty; send a JSON object");
-      }
-      if (!node.isObject()) {
-        throw ApiError.badRequest(
-            "the body must be a JSON object, was "
-                + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
-      }
-      return node;
-    } catch (JsonProcessingException e) {
-      var loc = e.getLocation();
-      throw ApiError.badRequest(
-          "the body is not valid JSON"
-              + (loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr())
-              + ": "
-              + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw ApiError.badRequest("cannot read the request body: " + e.getMessage());
+      // The codec's parse: its limits (depth, string and name lengths), duplicate keys refused,
+      // invalid UTF-8 named; the tree then goes to the codec as it is, never re-read.
+      node = bus.codec().parse(body);
+    } catch (MalformedEventException e) {
+      throw ApiError.badRequest("the body is not valid JSON: " + e.getMessage());
     }
+    if (!node.isObject()) {
+      throw ApiError.badRequest(
+          "the body must be a JSON object, was "
+              + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    return node;
   }
 
   private ApiError tooLarge(long declared) {

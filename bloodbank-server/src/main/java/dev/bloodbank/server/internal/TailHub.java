@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,14 @@ final class TailHub implements AutoCloseable {
 
   /** The most events one write takes to a client. */
   static final int MAX_BATCH = 256;
+
+  /**
+   * How long a writer that woke for an event waits for more before writing. Without it, a busy feed
+   * wakes every client's writer once per event (100 clients at 2,000 events/s: 200,000 wake-ups and
+   * writes a second, more than two cores do); with it, each client gets at most one write per
+   * linger, and a live tail is 20 ms later at most.
+   */
+  static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   /** How often an idle writer sends a keep-alive, so vanished clients are noticed. */
   static final long KEEPALIVE_SECONDS = 15;
@@ -344,6 +353,10 @@ final class TailHub implements AutoCloseable {
           }
           batch.clear();
           if (e != null) {
+            if (queue.size() < MAX_BATCH - 1) {
+              // Offers made while this sleeps wake nobody: no thread waits on the queue.
+              LockSupport.parkNanos(LINGER_NANOS);
+            }
             batch.add(e);
             queue.drainTo(batch, MAX_BATCH - 1);
           }
