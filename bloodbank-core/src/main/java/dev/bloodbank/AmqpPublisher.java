@@ -2,11 +2,16 @@ package dev.bloodbank;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
+import dev.bloodbank.internal.BusObserver;
+import dev.bloodbank.internal.LogContext;
+import dev.bloodbank.validation.SchemaValidationException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -60,6 +65,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private final @Nullable EventInterceptor interceptor;
   private final Executor completions;
   private final boolean internal;
+  private final boolean logContext;
   // Batches of application futures still being completed, watched for a continuation that blocks.
   private final ConcurrentLinkedQueue<Completion> completing = new ConcurrentLinkedQueue<>();
   private final Runnable releaseHeld = this::releaseHeld;
@@ -92,6 +98,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     this.confirmTimeoutNanos = options.confirmTimeout().toNanos();
     this.interceptor = interceptor;
     this.completions = internal ? threads.io() : threads.callbacks();
+    this.logContext = !internal && ctx.options().logContext();
     this.internal = internal;
     this.onClosed = onClosed;
     this.localSource = Source.local(ctx.options().serviceName());
@@ -179,6 +186,18 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       return CompletableFuture.failedFuture(
           PublishException.newClosed(exchange, envelope.eventType()));
     }
+    BusObserver observer = ctx.observer();
+    // Started here, on the caller's thread, so the producer span's parent is the caller's span.
+    Map<String, Object> headers = observer.tracing() ? new HashMap<>(4) : null;
+    BusObserver.Publish observing;
+    try {
+      observing = observer.publish(exchange, envelope, headers);
+    } catch (RuntimeException e) {
+      // An application's observation handler failed: publish unobserved rather than not at all.
+      LOG.warn("could not observe publishing {}: {}", envelope.eventId(), e.toString());
+      observing = BusObserver.Publish.NOOP;
+    }
+    BusObserver.Publish observed = observing;
     byte[] body;
     try {
       EventEnvelope<?> toEncode = interceptor != null ? interceptor.beforeSend(envelope) : envelope;
@@ -187,18 +206,55 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       if (permitted) {
         window.release();
       }
+      if (e instanceof SchemaValidationException) {
+        observer.validationFailed(envelope.eventType(), "publish");
+      }
+      observed.end(e);
       return CompletableFuture.failedFuture(e);
     }
     if (body.length > options.maxEventBytes()) {
       if (permitted) {
         window.release();
       }
-      return CompletableFuture.failedFuture(
-          new EventTooLargeException(envelope.eventType(), body.length, options.maxEventBytes()));
+      EventTooLargeException big =
+          new EventTooLargeException(envelope.eventType(), body.length, options.maxEventBytes());
+      observed.end(big);
+      return CompletableFuture.failedFuture(big);
     }
     Send send =
-        new Send(exchange, envelope.eventType(), properties(envelope), body, options.mandatory());
-    CompletableFuture<EventEnvelope<T>> result = send.confirmed.thenApply(v -> envelope);
+        new Send(
+            exchange,
+            envelope.eventType(),
+            properties(envelope, headers),
+            body,
+            options.mandatory());
+    send.logContext = logContext;
+    if (logContext) {
+      List<UUID> parents = envelope.correlationIds();
+      send.correlationId = parents.isEmpty() ? null : parents.get(0).toString();
+      // The bus's own propagator wrote it just now: no need to check it as one received would be.
+      Object traceparent = headers == null ? null : headers.get("traceparent");
+      send.traceId =
+          traceparent instanceof String t && t.length() >= 35 ? t.substring(3, 35) : null;
+    }
+    CompletableFuture<Void> settled = send.confirmed;
+    if (observed != BusObserver.Publish.NOOP) {
+      // Chained before the application's future, not beside it: a future runs its dependents
+      // last-registered first, so the application's continuations would run (and be timed)
+      // before the publish was measured, and its metric would lag behind the future.
+      // A throwing observation handler (the application's) must not fail a confirmed publish.
+      settled =
+          settled.whenComplete(
+              (v, t) -> {
+                try {
+                  observed.end(t);
+                } catch (RuntimeException e) {
+                  LOG.warn(
+                      "an observation of publishing {} failed: {}", send.messageId(), e.toString());
+                }
+              });
+    }
+    CompletableFuture<EventEnvelope<T>> result = settled.thenApply(v -> envelope);
     if (interceptor != null) {
       result = result.whenComplete((e, t) -> interceptor.afterSend(envelope, t));
     }
@@ -325,6 +381,12 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   }
 
   private void retryOrFail(Send send, PublishException failure) {
+    // The system publisher's sends are the subscribers' retry and dead-letter copies, not
+    // publishes: bloodbank.publish does not time them, so their retries are not counted either.
+    if (!internal && !closed && send.attempts < options.maxAttempts()) {
+      ctx.observer()
+          .publishRetried(send.routingKey, failure.kind().name().toLowerCase(Locale.ROOT));
+    }
     if (closed) {
       fail(
           send,
@@ -370,10 +432,21 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private void complete(Send send, @Nullable Throwable failure) {
     Runnable task =
         () -> {
-          if (failure == null) {
-            send.confirmed.complete(null);
-          } else {
-            send.confirmed.completeExceptionally(failure);
+          LogContext.Saved outer = null;
+          if (send.logContext) {
+            outer = LogContext.save();
+            send.putLogContext();
+          }
+          try {
+            if (failure == null) {
+              send.confirmed.complete(null);
+            } else {
+              send.confirmed.completeExceptionally(failure);
+            }
+          } finally {
+            if (send.logContext) {
+              LogContext.restore(outer);
+            }
           }
         };
     try {
@@ -462,7 +535,18 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       int i;
       while ((i = next.getAndIncrement()) < sends.size()) {
         progressAt = System.nanoTime();
-        sends.get(i).confirmed.complete(null);
+        Send s = sends.get(i);
+        if (s.logContext) {
+          LogContext.Saved outer = LogContext.save();
+          s.putLogContext();
+          try {
+            s.confirmed.complete(null);
+          } finally {
+            LogContext.restore(outer);
+          }
+        } else {
+          s.confirmed.complete(null);
+        }
       }
     }
 
@@ -630,6 +714,11 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
    * correlation ids, and the header only when there are some.
    */
   static AMQP.BasicProperties properties(EventEnvelope<?> e) {
+    return properties(e, null);
+  }
+
+  /** The contract's properties, and {@code traced}'s headers (trace context) when there are any. */
+  static AMQP.BasicProperties properties(EventEnvelope<?> e, @Nullable Map<String, Object> traced) {
     AMQP.BasicProperties.Builder b =
         new AMQP.BasicProperties.Builder()
             .deliveryMode(2)
@@ -641,7 +730,14 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       for (UUID id : e.correlationIds()) {
         ids.add(id.toString());
       }
-      b.headers(Map.of(CORRELATION_IDS_HEADER, ids));
+      if (traced == null || traced.isEmpty()) {
+        b.headers(Map.of(CORRELATION_IDS_HEADER, ids));
+      } else {
+        traced.put(CORRELATION_IDS_HEADER, ids);
+      }
+    }
+    if (traced != null && !traced.isEmpty()) {
+      b.headers(traced);
     }
     return b.build();
   }

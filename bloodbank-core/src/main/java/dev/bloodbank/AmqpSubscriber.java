@@ -8,6 +8,8 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.command.ProcessedCommands;
+import dev.bloodbank.internal.BusObserver;
+import dev.bloodbank.internal.LogContext;
 import dev.bloodbank.internal.LogSafe;
 import java.io.IOException;
 import java.time.Duration;
@@ -50,6 +52,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final DeliveryHandler<T> handler;
   private final String queue;
   private final String dlq;
+  private final String metricsTag;
   private final @Nullable String dlx; // the queue's own dead-letter exchange, else null for dlq
   private final Channel channel;
   private final ExecutorService workers;
@@ -95,6 +98,9 @@ final class AmqpSubscriber<T> implements Subscriber {
             ? ctx.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
             : options.queueNameFor(ctx.options().serviceName(), ctx.options().exchange());
     this.dlq = queue + ".dlq";
+    // A temporary queue's name is random: its patterns name it in metrics, keeping series few.
+    this.metricsTag =
+        options.temporary() ? "temporary:" + String.join(",", options.patterns()) : queue;
     this.dlx = options.deadLetterExchange();
     this.channel = connection.createChannel();
     if (channel == null) {
@@ -283,11 +289,31 @@ final class AmqpSubscriber<T> implements Subscriber {
    * the channel for good.
    */
   private void process(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
+    Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
+    BusObserver observer = ctx.observer();
+    BusObserver.Delivery observed = BusObserver.Delivery.NOOP;
+    if (observer != BusObserver.NOOP) {
+      try {
+        observed =
+            observer.delivery(
+                metricsTag,
+                delivery.getExchange(),
+                delivery.getRoutingKey(),
+                headers,
+                delivery.isRedeliver() || headers.containsKey(FailureHeaders.ATTEMPTS));
+      } catch (RuntimeException e) {
+        LOG.warn("could not observe a delivery on '{}': {}", queue, e.toString());
+      }
+    }
+    Throwable[] failure = new Throwable[1];
+    String outcome = BusObserver.REQUEUED;
     try {
-      processDelivery(delivery, props, body);
+      outcome = processDelivery(delivery, props, body, headers, observed, failure);
     } catch (RuntimeException | StackOverflowError e) {
       // Not the event's fault as far as we know: one more try, then the broker's dead-lettering.
       boolean requeue = !delivery.isRedeliver();
+      failure[0] = e;
+      outcome = requeue ? BusObserver.REQUEUED : BusObserver.DEAD_LETTERED;
       noteError("could not process a delivery on '" + queue + "': " + describe(e));
       LOG.warn(
           "could not process event {} on '{}' ({}); {}",
@@ -296,12 +322,34 @@ final class AmqpSubscriber<T> implements Subscriber {
           describe(e),
           requeue ? "requeued once" : "rejected to the dead-letter queue");
       settle(delivery.getDeliveryTag(), false, requeue);
+    } finally {
+      try {
+        observed.end(outcome, failure[0]);
+      } catch (RuntimeException e) {
+        // An application's observation handler: never a reason to lose the channel.
+        LOG.warn(
+            "an observation of event {} on '{}' failed: {}",
+            LogSafe.escape(String.valueOf(props.getMessageId())),
+            queue,
+            e.toString());
+      }
     }
   }
 
-  private void processDelivery(Envelope delivery, AMQP.BasicProperties props, byte[] body) {
+  /**
+   * Decides what becomes of one delivery and does it.
+   *
+   * @param failure where the handler's failure goes, for the observation
+   * @return the outcome, one of {@link BusObserver}'s consume outcomes
+   */
+  private String processDelivery(
+      Envelope delivery,
+      AMQP.BasicProperties props,
+      byte[] body,
+      Map<String, Object> headers,
+      BusObserver.Delivery observed,
+      Throwable[] failure) {
     long tag = delivery.getDeliveryTag();
-    Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
     int failures = priorFailures(headers.get(FailureHeaders.ATTEMPTS));
     String contentType = props.getContentType();
     // The exact prefix first: lower-casing allocates, and nearly every event has it.
@@ -317,13 +365,15 @@ final class AmqpSubscriber<T> implements Subscriber {
           MalformedEventException.class.getName(),
           "content type '" + LogSafe.escape(contentType) + "' is not application/json",
           null);
-      return;
+      return BusObserver.MALFORMED;
     }
     EventEnvelope<T> event;
     try {
       EventEnvelope<JsonNode> raw = ctx.codec().decode(body);
+      observed.event(raw);
       List<String> violations = ctx.checks().inboundViolations(raw);
       if (!violations.isEmpty()) {
+        ctx.observer().validationFailed(raw.eventType(), "consume");
         deadLetter(
             delivery,
             props,
@@ -333,7 +383,7 @@ final class AmqpSubscriber<T> implements Subscriber {
             EventChecks.inboundViolationClass(),
             "event '" + raw.eventType() + "' breaks its schema: " + String.join("; ", violations),
             violations);
-        return;
+        return BusObserver.INVALID;
       }
       event = ctx.codec().convertPayload(raw, payloadType);
     } catch (MalformedEventException e) {
@@ -346,7 +396,7 @@ final class AmqpSubscriber<T> implements Subscriber {
           e.getClass().getName(),
           describeMessage(e),
           null);
-      return;
+      return BusObserver.MALFORMED;
     }
     ProcessedEvents guard = options.idempotency();
     ProcessedCommands.Claim claim = null;
@@ -356,7 +406,7 @@ final class AmqpSubscriber<T> implements Subscriber {
       if (claim.status() == ProcessedCommands.Claim.Status.COMPLETED) {
         LOG.debug("event {} on '{}' was processed before; acknowledged", event.eventId(), queue);
         acknowledge(tag);
-        return;
+        return BusObserver.DUPLICATE;
       }
       if (claim.status() == ProcessedCommands.Claim.Status.HELD) {
         // Another consumer handles it right now: look again after the first retry delay, with
@@ -373,19 +423,37 @@ final class AmqpSubscriber<T> implements Subscriber {
         same.putIfAbsent(FailureHeaders.ORIGINAL_EXCHANGE, delivery.getExchange());
         same.putIfAbsent(FailureHeaders.ORIGINAL_ROUTING_KEY, delivery.getRoutingKey());
         forward(delivery, props, body, retryQueue(delay), same, false);
-        return;
+        return BusObserver.DEFERRED;
       }
       lease = new Lease(guard.store(), claim);
     }
-    try {
-      handler.handle(
-          event,
-          new DeliveryInfo(failures + 1, options.maxAttempts(), delivery.isRedeliver(), queue));
+    boolean logContext = ctx.options().logContext();
+    try (AutoCloseable scope = observed.open()) {
+      LogContext.Saved outer = null;
+      if (logContext) {
+        outer = LogContext.save();
+        List<java.util.UUID> parents = event.correlationIds();
+        LogContext.put(
+            event.eventId().toString(),
+            event.eventType(),
+            parents.isEmpty() ? null : parents.get(0).toString(),
+            observed.traceId());
+      }
+      try {
+        handler.handle(
+            event,
+            new DeliveryInfo(failures + 1, options.maxAttempts(), delivery.isRedeliver(), queue));
+      } finally {
+        if (logContext) {
+          LogContext.restore(outer);
+        }
+      }
       if (lease != null) {
         lease.end();
         guard.store().complete(claim);
       }
     } catch (Throwable t) {
+      failure[0] = t;
       if (lease != null) {
         lease.end();
         guard.store().release(claim);
@@ -400,7 +468,7 @@ final class AmqpSubscriber<T> implements Subscriber {
       if (closing) {
         // Interrupted by close() past its timeout: not the event's fault; give it back as it was.
         settle(tag, false, true);
-        return;
+        return BusObserver.REQUEUED;
       }
       int nowFailed = failures + 1;
       noteError(
@@ -412,6 +480,7 @@ final class AmqpSubscriber<T> implements Subscriber {
               + describe(t));
       if (nowFailed < options.maxAttempts()) {
         retry(delivery, props, body, nowFailed, t);
+        return BusObserver.RETRIED;
       } else {
         deadLetter(
             delivery,
@@ -423,10 +492,11 @@ final class AmqpSubscriber<T> implements Subscriber {
             describeMessage(t),
             null);
       }
-      return;
+      return BusObserver.DEAD_LETTERED;
     }
     handled.incrementAndGet();
     acknowledge(tag);
+    return BusObserver.HANDLED;
   }
 
   /** Acknowledges a handled delivery, at once or with the next ones. */

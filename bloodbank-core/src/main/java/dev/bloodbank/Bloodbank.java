@@ -6,6 +6,8 @@ import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.embedded.EmbeddedBroker;
+import dev.bloodbank.internal.BusObserver;
+import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
 import dev.bloodbank.wal.DurablePublisher;
@@ -74,12 +76,14 @@ public final class Bloodbank implements AutoCloseable {
   private volatile @Nullable AmqpPublisher defaultPublisher;
   private volatile @Nullable AmqpPublisher systemPublisher;
   private volatile boolean closed;
+  private final BusObserver observer;
 
   private Bloodbank(BloodbankOptions options) {
     this.options = options;
     EventCodec codec = EventCodec.create(options.decodeLimits());
     this.registry = EventRegistry.fromClasspath();
     this.validator = EventValidator.create(registry, codec.objectMapper());
+    this.observer = BusObserver.of(options.observability(), registry::contains);
     try {
       this.threads = new BusThreads(options.callbackExecutor());
       teardown.push(threads::shutdown);
@@ -95,7 +99,7 @@ public final class Bloodbank implements AutoCloseable {
         }
       }
       // Before the Redis client: TLS set-up fails here, and nothing would release that client.
-      this.connections = new BusConnections(options, threads, broker);
+      this.connections = new BusConnections(options, threads, broker, observer.amqpMetrics());
       RedisTrackerOptions redis = options.correlation();
       CorrelationTracker given = options.correlationTracker();
       if (given != null) {
@@ -120,8 +124,11 @@ public final class Bloodbank implements AutoCloseable {
               options,
               threads,
               connections,
-              new EventChecks(codec, validator, options.validation(), recorder));
+              new EventChecks(codec, validator, options.validation(), recorder),
+              observer);
       teardown.push(connections::close);
+      teardown.push(deadline -> observer.close());
+      bindMeters();
       connections.start();
       threads.every(this::sweep, SWEEP_NANOS);
     } catch (RuntimeException | Error e) {
@@ -622,6 +629,61 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /** On the timer: confirm deadlines, held sends, stuck writes. Never blocks. */
+  /** The bus's gauges and counters, removed again when it closes. */
+  private void bindMeters() {
+    observer.gauge(
+        BloodbankObservability.PUBLISH_IN_FLIGHT,
+        "events awaiting a confirm",
+        () -> {
+          int n = 0;
+          for (AmqpPublisher p : publishers) {
+            n += p.inFlight();
+          }
+          return n;
+        });
+    observer.gauge(
+        BloodbankObservability.CONNECTION_OPEN,
+        "1 while the connection is open",
+        () -> connections.isConnected() ? 1 : 0,
+        "connection",
+        "publish");
+    observer.gauge(
+        BloodbankObservability.CONNECTION_OPEN,
+        "1 while the connection is open",
+        () -> connections.isConsumingOpen() ? 1 : 0,
+        "connection",
+        "consume");
+    observer.gauge(
+        BloodbankObservability.CONNECTION_BLOCKED,
+        "1 while the broker blocks publishing",
+        () -> connections.isBlocked() ? 1 : 0);
+    observer.gauge(
+        BloodbankObservability.WAL_PENDING_RECORDS,
+        "write-ahead log records not yet marked done",
+        () -> {
+          long n = 0;
+          for (WalPublisher w : durablePublishers) {
+            n += w.wal().pendingCount();
+          }
+          return n;
+        });
+    CorrelationRecorder r = recorder;
+    if (r != null) {
+      observer.counter(
+          BloodbankObservability.CAUSATION_LINKS,
+          "causation links recorded in Redis or lost",
+          r::recorded,
+          "outcome",
+          "recorded");
+      observer.counter(
+          BloodbankObservability.CAUSATION_LINKS,
+          "causation links recorded in Redis or lost",
+          r::lost,
+          "outcome",
+          "lost");
+    }
+  }
+
   private void sweep() {
     for (AmqpPublisher p : publishers) {
       p.sweep();

@@ -3,6 +3,7 @@ package dev.bloodbank;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.internal.LogSafe;
+import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.validation.ValidationMode;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -80,6 +81,8 @@ public final class BloodbankOptions {
   private final @Nullable RedisTrackerOptions correlation;
   private final @Nullable CorrelationTracker correlationTracker;
   private final Transport transport;
+  private final @Nullable BloodbankObservability observability;
+  private final boolean logContext;
 
   private BloodbankOptions(Builder b) {
     this.addresses =
@@ -106,6 +109,8 @@ public final class BloodbankOptions {
     this.correlation = b.correlation;
     this.correlationTracker = b.correlationTracker;
     this.transport = b.transport;
+    this.observability = b.observability;
+    this.logContext = b.logContext;
   }
 
   /**
@@ -314,6 +319,8 @@ public final class BloodbankOptions {
     b.correlation = correlation;
     b.correlationTracker = correlationTracker;
     b.transport = transport;
+    b.observability = observability;
+    b.logContext = logContext;
     return b;
   }
 
@@ -516,6 +523,26 @@ public final class BloodbankOptions {
     return transport;
   }
 
+  /**
+   * Returns where metrics and observations go.
+   *
+   * @return the configuration, or null when the bus reports none (the default)
+   * @since 0.2.0
+   */
+  public @Nullable BloodbankObservability observability() {
+    return observability;
+  }
+
+  /**
+   * Returns whether handlers, commands and publish callbacks run with the event in SLF4J's MDC.
+   *
+   * @return true unless turned off
+   * @since 0.2.0
+   */
+  public boolean logContext() {
+    return logContext;
+  }
+
   /** Describes the options; the password is never shown. */
   @Override
   public String toString() {
@@ -544,6 +571,7 @@ public final class BloodbankOptions {
         + validation
         + ", correlation="
         + (correlationTracker != null ? correlationTracker : correlation)
+        + (observability == null ? "" : ", observability=" + observability)
         + "}";
   }
 
@@ -589,6 +617,8 @@ public final class BloodbankOptions {
     private @Nullable RedisTrackerOptions correlation;
     private @Nullable CorrelationTracker correlationTracker;
     private Transport transport = Transport.amqp();
+    private @Nullable BloodbankObservability observability;
+    private boolean logContext = true;
 
     private Builder() {}
 
@@ -953,6 +983,33 @@ public final class BloodbankOptions {
      */
     public Builder transport(Transport transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /**
+     * Sets where the bus reports metrics and observations (spans, with a tracing bridge). Default:
+     * none, and then no Micrometer class is loaded.
+     *
+     * @param observability the registries
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder observability(BloodbankObservability observability) {
+      this.observability = Objects.requireNonNull(observability, "observability");
+      return this;
+    }
+
+    /**
+     * Puts the event in SLF4J's MDC while a handler, a command or a publish future's callbacks run
+     * ({@code event_id}, {@code event_type}, {@code correlation_id}, {@code trace_id}), and takes
+     * it out afterwards. Default: true.
+     *
+     * @param on whether to
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder logContext(boolean on) {
+      this.logContext = on;
       return this;
     }
 

@@ -80,6 +80,17 @@ final class BusConnections {
   }
 
   BusConnections(BloodbankOptions options, BusThreads threads, @Nullable EmbeddedBroker embedded) {
+    this(options, threads, embedded, null);
+  }
+
+  /**
+   * @param metrics amqp-client's own metrics for both connections, or null
+   */
+  BusConnections(
+      BloodbankOptions options,
+      BusThreads threads,
+      @Nullable EmbeddedBroker embedded,
+      com.rabbitmq.client.@Nullable MetricsCollector metrics) {
     this.options = options;
     this.threads = threads;
     this.embedded = embedded;
@@ -89,6 +100,13 @@ final class BusConnections {
     // The publishing connection's threads read confirms: Bloodbank needs them to make progress.
     publish.factory = amqp ? connectionFactory(options, "publish", true, publish) : null;
     consume.factory = amqp ? connectionFactory(options, "consume", false, consume) : null;
+    if (metrics != null) {
+      for (Role r : List.of(publish, consume)) {
+        if (r.factory != null) {
+          r.factory.setMetricsCollector(metrics);
+        }
+      }
+    }
   }
 
   /**
@@ -233,6 +251,12 @@ final class BusConnections {
   void removeListener(Runnable listener) {
     connectedListeners.remove(listener);
     unblockedListeners.remove(listener);
+  }
+
+  /** Whether the consuming connection is open (false before the first subscriber made it). */
+  boolean isConsumingOpen() {
+    Connection c = consuming;
+    return c != null && c.isOpen();
   }
 
   /** The publishing connection, or null before a lazy connect succeeded. */

@@ -1,6 +1,7 @@
 package dev.bloodbank;
 
 import com.rabbitmq.client.AMQP;
+import dev.bloodbank.internal.LogContext;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -15,6 +16,11 @@ final class Send {
   final CompletableFuture<Void> confirmed = new CompletableFuture<>();
   private final AtomicBoolean done = new AtomicBoolean();
   int attempts;
+  // Whether the future completes with the event in the MDC (an application's publish).
+  boolean logContext;
+  // What the log context shows besides id and type; set with logContext.
+  @Nullable String correlationId;
+  @Nullable String traceId;
 
   // Set by the channel for the current attempt; read by the confirm and sweep threads.
   volatile long deadlineNanos;
@@ -40,6 +46,11 @@ final class Send {
 
   boolean isDone() {
     return done.get();
+  }
+
+  /** Puts this event in the MDC for the future's callbacks. */
+  void putLogContext() {
+    LogContext.put(String.valueOf(props.getMessageId()), routingKey, correlationId, traceId);
   }
 
   @Nullable String messageId() {

@@ -1,6 +1,7 @@
 package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.internal.BusObserver;
 import dev.bloodbank.internal.LogSafe;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.wal.DurablePublisher;
@@ -150,6 +151,9 @@ final class WalPublisher implements DurablePublisher {
     this.buffered = new Semaphore(2 * options.maxInFlight());
     this.resumeBelow = Math.max(1, options.maxInFlight() / 2);
     this.wal = WriteAheadLog.open(walOptions);
+    if (ctx.observer() != BusObserver.NOOP) {
+      wal.fsyncListener(ctx.observer()::walFsync);
+    }
     try {
       int n = THREADS.incrementAndGet();
       this.sender =

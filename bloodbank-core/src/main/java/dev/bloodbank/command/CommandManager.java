@@ -9,7 +9,9 @@ import dev.bloodbank.EventIds;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.Source;
+import dev.bloodbank.internal.BusObserver;
 import dev.bloodbank.internal.IdleScheduler;
+import dev.bloodbank.internal.LogContext;
 import dev.bloodbank.registry.EventDefinition;
 import dev.bloodbank.validation.ValidationMode;
 import java.time.Duration;
@@ -61,6 +63,7 @@ public final class CommandManager implements AutoCloseable {
   private static final long CLAIM_POLL_MILLIS = 100;
   private static final int UNAVAILABLE_TRIES = 3;
 
+  private final BusObserver observer;
   private final Bloodbank bus;
   private final ProcessedCommands processed;
   private final Duration commandTimeout;
@@ -101,6 +104,7 @@ public final class CommandManager implements AutoCloseable {
         bus.publisher(PublisherOptions.builder().validation(ValidationMode.PERMISSIVE).build());
     this.source = Source.local(bus.options().serviceName());
     this.renewals = bus.callbackExecutor();
+    this.observer = BusObserver.of(bus.options().observability(), bus.registry()::contains);
     // The thread exists only while commands run: renewals are cancelled when each one ends.
     this.leases = IdleScheduler.create("bloodbank-command-lease", LEASE_THREADS);
   }
@@ -116,6 +120,38 @@ public final class CommandManager implements AutoCloseable {
    *     not be published; the subscriber's retry policy then applies
    */
   public Outcome handle(EventEnvelope<JsonNode> command, DeliveryInfo delivery) throws Exception {
+    // Its side effects' publishes happen inside this observation: their spans are its children.
+    BusObserver.Command observed = observer.command(command);
+    boolean logContext = bus.options().logContext();
+    // Usually inside the delivery's handler, whose keys come back afterwards.
+    LogContext.Saved outer = null;
+    if (logContext) {
+      outer = LogContext.save();
+      List<java.util.UUID> parents = command.correlationIds();
+      LogContext.put(
+          command.eventId().toString(),
+          command.eventType(),
+          parents.isEmpty() ? null : parents.get(0).toString(),
+          observed.traceId());
+    }
+    String outcome = "failed";
+    Throwable error = null;
+    try {
+      Outcome done = execute(command, delivery);
+      outcome = done == Outcome.ALREADY_COMPLETED ? "duplicate" : "completed";
+      return done;
+    } catch (Exception | Error e) {
+      error = e;
+      throw e;
+    } finally {
+      if (logContext) {
+        LogContext.restore(outer);
+      }
+      observed.end(outcome, error);
+    }
+  }
+
+  private Outcome execute(EventEnvelope<JsonNode> command, DeliveryInfo delivery) throws Exception {
     EventDefinition def = bus.registry().require(command.eventType());
     Class<?> type = def.payloadClass();
     if (!def.command() || type == null || !Invokable.class.isAssignableFrom(type)) {

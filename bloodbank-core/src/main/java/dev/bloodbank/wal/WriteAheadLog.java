@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -584,6 +585,19 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells {@code listener} how long each fsync of a record group took, in nanoseconds, for metrics.
+   * It is called under the log's lock: it must be quick and never block nor throw.
+   *
+   * @param listener the listener, or null for none
+   * @since 0.2.0
+   */
+  public void fsyncListener(@Nullable LongConsumer listener) {
+    this.fsyncListener = listener;
+  }
+
+  private volatile @Nullable LongConsumer fsyncListener;
+
   /** Forces what is written to disk; call under the lock. */
   private void force() throws IOException {
     long upTo = writtenSeq;
@@ -593,7 +607,12 @@ public final class WriteAheadLog implements AutoCloseable {
     Segment s = active;
     try {
       if (s != null) {
+        long start = System.nanoTime();
         s.force();
+        LongConsumer listener = fsyncListener;
+        if (listener != null) {
+          listener.accept(System.nanoTime() - start);
+        }
       }
     } catch (IOException e) {
       flushFailure = e;

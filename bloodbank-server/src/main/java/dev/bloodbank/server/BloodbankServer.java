@@ -2,10 +2,12 @@ package dev.bloodbank.server;
 
 import dev.bloodbank.Bloodbank;
 import dev.bloodbank.server.internal.Gateway;
+import dev.bloodbank.server.internal.ServerMetrics;
 import dev.bloodbank.voice.SpeechRecognizer;
 import dev.bloodbank.voice.Transcriber;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -14,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running bloodbank-server: the HTTP gateway, the live tail, {@code /asr} when speech is
- * configured, and the dashboard at {@code /}. The entry point of this module.
+ * configured, the dashboard at {@code /}, and its metrics for Prometheus at {@code /metrics} (see
+ * {@link ServerOptions.Builder#metrics}). The entry point of this module.
  *
  * <pre>{@code
  * try (BloodbankServer server = BloodbankServer.start(ServerOptions.builder().port(8682).build())) {
@@ -24,16 +27,29 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #close()} stops in order and is what SIGTERM runs under {@code bb serve}:
  * new requests get 503, live tails end with a notice, publishes in flight get their confirms,
- * speech sessions publish their last segments, the write-ahead log is flushed, then the bus closes;
- * all within {@link ServerOptions#shutdownTimeout()}.
+ * speech sessions publish their last segments, the write-ahead log is flushed, then the bus closes
+ * and the metrics registry the server made; all within {@link ServerOptions#shutdownTimeout()}.
  *
  * @since 0.2.0
  */
 public final class BloodbankServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BloodbankServer.class);
 
+  /**
+   * Timer of every HTTP request the server answered, from its arrival to the end of the answer (for
+   * the live tail, the end of the stream), tags {@code method}, {@code route} (the route template
+   * such as {@code /events/{event_type}}, never the raw path; {@code static} for the dashboard's
+   * files, {@code unmatched} when no route matched) and {@code status}. Prometheus shows it as
+   * {@code bloodbank_http_server_requests_seconds_*}. Scrapes of {@code /metrics} are counted too,
+   * so a scraper with a wrong key shows as 401s.
+   *
+   * @since 0.2.0
+   */
+  public static final String HTTP_SERVER_REQUESTS = "bloodbank.http.server.requests";
+
   private final ServerOptions options;
   private final Bloodbank bus;
+  private final @Nullable ServerMetrics metrics;
   private final @Nullable SpeechRecognizer recognizer;
   private final @Nullable Transcriber transcriber;
   private final int replayed;
@@ -47,9 +63,11 @@ public final class BloodbankServer implements AutoCloseable {
       @Nullable SpeechRecognizer recognizer,
       @Nullable Transcriber transcriber,
       int replayed,
-      Gateway gateway) {
+      Gateway gateway,
+      @Nullable ServerMetrics metrics) {
     this.options = options;
     this.bus = bus;
+    this.metrics = metrics;
     this.recognizer = recognizer;
     this.transcriber = transcriber;
     this.replayed = replayed;
@@ -67,7 +85,17 @@ public final class BloodbankServer implements AutoCloseable {
    * @throws RuntimeException from Jetty when the address cannot be bound
    */
   public static BloodbankServer start(ServerOptions options) {
-    Bloodbank bus = Bloodbank.connect(options.bus());
+    ServerMetrics metrics =
+        options.metrics() ? ServerMetrics.create(options.bus().observability()) : null;
+    Bloodbank bus;
+    try {
+      bus = Bloodbank.connect(metrics == null ? options.bus() : metrics.busOptions(options.bus()));
+    } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
+      throw e;
+    }
     SpeechRecognizer recognizer = null;
     Transcriber transcriber = null;
     try {
@@ -77,17 +105,18 @@ public final class BloodbankServer implements AutoCloseable {
         transcriber = Transcriber.create(bus, recognizer, options.transcription());
         replayed = transcriber.replayWal();
       }
-      Gateway gateway = new Gateway(options, bus, transcriber, options.keyStorePassword());
+      Gateway gateway = new Gateway(options, bus, transcriber, metrics, options.keyStorePassword());
       BloodbankServer server =
-          new BloodbankServer(options, bus, recognizer, transcriber, replayed, gateway);
+          new BloodbankServer(options, bus, recognizer, transcriber, replayed, gateway, metrics);
       LOG.info(
-          "bloodbank-server listening on {}://{}:{} (exchange {}, keys {}, asr {})",
+          "bloodbank-server listening on {}://{}:{} (exchange {}, keys {}, asr {}, metrics {})",
           options.keyStore() == null ? "http" : "https",
           options.host(),
           gateway.port(),
           options.bus().exchange(),
           options.apiKeys().isEmpty() ? "none: open on loopback" : options.apiKeys().names(),
-          transcriber == null ? "off" : "on");
+          transcriber == null ? "off" : "on",
+          metrics == null ? "off" : "/metrics");
       return server;
     } catch (RuntimeException e) {
       if (transcriber != null) {
@@ -97,6 +126,9 @@ public final class BloodbankServer implements AutoCloseable {
         recognizer.close();
       }
       bus.close();
+      if (metrics != null) {
+        metrics.close();
+      }
       throw e;
     }
   }
@@ -119,6 +151,17 @@ public final class BloodbankServer implements AutoCloseable {
   /** The bus the server publishes to. */
   public Bloodbank bus() {
     return bus;
+  }
+
+  /**
+   * The registry the server and its bus record metrics to, for an application's own meters; they
+   * appear at {@code /metrics} too. Closed with the server unless the application gave it.
+   *
+   * @return the registry, or empty when {@link ServerOptions#metrics()} is off
+   * @since 0.2.0
+   */
+  public Optional<io.micrometer.core.instrument.MeterRegistry> meterRegistry() {
+    return Optional.ofNullable(metrics).map(ServerMetrics::registry);
   }
 
   /** Events from the speech write-ahead log published at start (0 without speech). */
@@ -160,9 +203,15 @@ public final class BloodbankServer implements AutoCloseable {
             recognizer.close();
           }
         } finally {
-          bus.close();
-          stopped.countDown();
-          LOG.info("bloodbank-server stopped");
+          try {
+            bus.close();
+          } finally {
+            if (metrics != null) {
+              metrics.close(); // after the bus, so its last updates land
+            }
+            stopped.countDown();
+            LOG.info("bloodbank-server stopped");
+          }
         }
       }
     }

@@ -11,7 +11,7 @@ import java.util.Locale;
 public enum Scope {
   /** Publish events: {@code POST /events/...}. */
   PUBLISH,
-  /** Read the catalog, schemas, causation chains and the live tail. */
+  /** Read the catalog, schemas, causation chains, the live tail and {@code /metrics}. */
   READ,
   /** Stream audio to {@code /asr}. */
   ASR;

@@ -90,6 +90,7 @@ public final class ServerOptions {
   private final char @Nullable [] keyStorePassword;
   private final Duration shutdownTimeout;
   private final Duration publishTimeout;
+  private final boolean metrics;
 
   private ServerOptions(Builder b) {
     host = b.host;
@@ -114,6 +115,7 @@ public final class ServerOptions {
     keyStorePassword = b.keyStorePassword == null ? null : b.keyStorePassword.clone();
     shutdownTimeout = b.shutdownTimeout;
     publishTimeout = b.publishTimeout;
+    metrics = b.metrics;
   }
 
   /**
@@ -153,6 +155,7 @@ public final class ServerOptions {
     s.get("validation").ifPresent(v -> b.validation(s.validation("validation", v)));
     s.integer("max-body-bytes").ifPresent(v -> s.set("max-body-bytes", () -> b.maxBodyBytes(v)));
     s.get("allow-anonymous").ifPresent(v -> b.allowAnonymous(s.bool("allow-anonymous", v)));
+    s.get("metrics").ifPresent(v -> b.metrics(s.bool("metrics", v)));
     s.get("cors-origins").ifPresent(v -> b.corsOrigins(list(v)));
     s.get("websocket-origins").ifPresent(v -> b.webSocketOrigins(list(v)));
     s.number("rate-limit").ifPresent(v -> s.set("rate-limit", () -> b.rateLimit(v)));
@@ -347,6 +350,15 @@ public final class ServerOptions {
     return publishTimeout;
   }
 
+  /**
+   * Whether the server keeps metrics and serves them at {@code GET /metrics}. Default: true.
+   *
+   * @since 0.2.0
+   */
+  public boolean metrics() {
+    return metrics;
+  }
+
   /** Whether {@link #host()} is a loopback address. */
   boolean loopbackOnly() {
     try {
@@ -372,6 +384,8 @@ public final class ServerOptions {
         + (speech != null)
         + ", rateLimit="
         + rateLimit
+        + ", metrics="
+        + metrics
         + "}";
   }
 
@@ -399,6 +413,7 @@ public final class ServerOptions {
     private char @Nullable [] keyStorePassword;
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
     private Duration publishTimeout = DEFAULT_PUBLISH_TIMEOUT;
+    private boolean metrics = true;
 
     private Builder() {}
 
@@ -552,6 +567,33 @@ public final class ServerOptions {
     public Builder publishTimeout(Duration timeout) {
       this.publishTimeout =
           duration("publishTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(5));
+      return this;
+    }
+
+    /**
+     * Keeps metrics and serves them for Prometheus at {@code GET /metrics} (and {@code
+     * /v1/metrics}): the bus's ({@code bloodbank.*}, see {@link
+     * dev.bloodbank.observability.BloodbankObservability}), the JVM's and the process's ({@code
+     * jvm.*}, {@code process.*}, {@code system.*}), and a timer of every HTTP request ({@value
+     * BloodbankServer#HTTP_SERVER_REQUESTS}). The route needs the {@code read} scope when the
+     * server has API keys. Off, the server records nothing and {@code /metrics} answers 404 {@code
+     * metrics_off}. Default: true; {@code BLOODBANK_SERVER_METRICS} or {@code server.metrics} in
+     * {@link ServerOptions#fromEnvironment}.
+     *
+     * <p>The server makes a {@code PrometheusMeterRegistry} and gives it to the bus, unless the
+     * {@link #bus bus options} carry an {@link dev.bloodbank.BloodbankOptions.Builder#observability
+     * observability} of their own: then a meter registry in it that is a {@code
+     * PrometheusMeterRegistry} is used as it is (and scraped); any other meter registry gets the
+     * server's Prometheus registry beside it in a {@code CompositeMeterRegistry}, so both see every
+     * meter; an observation registry and the amqp-client setting are kept. The server closes the
+     * registry it made and never the application's.
+     *
+     * @param on whether to keep and serve metrics
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder metrics(boolean on) {
+      this.metrics = on;
       return this;
     }
 

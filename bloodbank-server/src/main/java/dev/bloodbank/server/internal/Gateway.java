@@ -64,6 +64,7 @@ public final class Gateway implements AutoCloseable {
   private final RateLimiter limiter;
   private final TailHub tail;
   private final @Nullable AsrEndpoint asr;
+  private final @Nullable ServerMetrics metrics;
   private final List<Route> routes = new CopyOnWriteArrayList<>();
   private final Javalin app;
   private volatile boolean draining;
@@ -95,16 +96,19 @@ public final class Gateway implements AutoCloseable {
   /**
    * Builds the routes and starts listening.
    *
+   * @param metrics where requests are timed and {@code /metrics} scrapes, or null when off
    * @param keyStorePassword the TLS keystore's password, or null without TLS
    */
   public Gateway(
       ServerOptions options,
       Bloodbank bus,
       @Nullable Transcriber transcriber,
+      @Nullable ServerMetrics metrics,
       char @Nullable [] keyStorePassword) {
     this.options = options;
     this.bus = bus;
     this.transcriber = transcriber;
+    this.metrics = metrics;
     this.publisher =
         bus.publisher(
             PublisherOptions.builder()
@@ -174,7 +178,7 @@ public final class Gateway implements AutoCloseable {
                     files.directory = "/dev/bloodbank/server/public";
                     files.location = Location.CLASSPATH;
                   });
-              config.requestLogger.http(this::access);
+              config.requestLogger.http(this::finished);
 
               var r = config.routes;
               r.before(this::requestId);
@@ -207,6 +211,8 @@ public final class Gateway implements AutoCloseable {
               http(r, HandlerType.GET, "/health", null, health::alive);
               http(r, HandlerType.GET, "/healthz", null, health::ready);
               http(r, HandlerType.GET, "/openapi.json", null, Gateway::openApi);
+              // Registered when metrics are off too, to answer with a 404 that says why.
+              http(r, HandlerType.GET, "/metrics", Scope.READ, this::metrics);
               http(r, HandlerType.GET, "/events", Scope.READ, events::catalog);
               http(r, HandlerType.GET, "/events/{event_type}/schema", Scope.READ, events::schema);
               // Before /events/{event_type}, so "custom" is not taken for an event type.
@@ -320,6 +326,18 @@ public final class Gateway implements AutoCloseable {
       }
       ctx.contentType(Json.CONTENT_TYPE).result(in.readAllBytes());
     }
+  }
+
+  /** {@code GET /metrics}: every meter, for Prometheus. */
+  private void metrics(Context ctx) {
+    if (metrics == null) {
+      throw ApiError.notFound(
+          "metrics_off",
+          "metrics are off on this server (BLOODBANK_SERVER_METRICS=false or"
+              + " server.metrics=false)");
+    }
+    ServerMetrics.Scrape s = metrics.scrape(ctx.header("Accept"));
+    ctx.contentType(s.contentType()).result(s.body());
   }
 
   private void requestId(Context ctx) {
@@ -685,6 +703,14 @@ public final class Gateway implements AutoCloseable {
       ctx.header("WWW-Authenticate", "Bearer realm=\"bloodbank\"");
     }
     Json.send(ctx, e.status(), Json.error(e, rid));
+  }
+
+  /** After every HTTP request: its timer and its access log line. */
+  private void finished(Context ctx, Float ms) {
+    if (metrics != null) {
+      metrics.request(ctx, ms);
+    }
+    access(ctx, ms);
   }
 
   private void access(Context ctx, Float ms) {
