@@ -14,6 +14,7 @@ import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
 import dev.bloodbank.server.ServerOptions;
 import dev.bloodbank.validation.ValidationMode;
@@ -59,6 +60,14 @@ import org.jspecify.annotations.Nullable;
  * tiny), {@code --only publish|latency|consume|drain} (one part, no table: for profiling), {@code
  * --json FILE}.
  *
+ * <p>The observability rows ({@code --only observability} for just these, with their table and
+ * JSON; issue #19) put the Bloodbank publish and consume rows' workloads on a bus with a Prometheus
+ * meter registry and OpenTelemetry tracing ({@link BenchObservability}) next to the same on a bus
+ * without, off and on interleaved in each run (the order alternating from run to run), with the
+ * client's CPU per message, the spans exported against the events sent and received, and the
+ * registry's publish and consume timer counts. In the full run they come last, so that the other
+ * rows are measured in a JVM that has not loaded Micrometer or OpenTelemetry.
+ *
  * <p>The gateway rows ({@code --only gateway} for just these, with their table and JSON) put a
  * {@code bloodbank-server} started in this JVM next to the SDK publishing the same 1 KB {@code
  * llm.prompt} events directly, in the same run: throughput with {@code --in-flight N} (32) HTTP
@@ -81,7 +90,7 @@ public final class LoadHarness {
   private int drainCount = 1_000_000;
   private Path json = Path.of("target", "benchmark-results.json");
   // One part only (publish, latency, consume, drain), e.g. to profile it; no table then.
-  // "gateway" runs the gateway rows only, with their table.
+  // "gateway" and "observability" run those rows only, with their table.
   private String only = "";
   private int inFlight = 32;
   private int sseClients = 100;
@@ -117,9 +126,12 @@ public final class LoadHarness {
         case "--json" -> h.json = Path.of(args[++i]);
         case "--only" -> {
           h.only = args[++i];
-          if (!List.of("publish", "latency", "consume", "drain", "gateway").contains(h.only)) {
+          if (!List.of("publish", "latency", "consume", "drain", "gateway", "observability")
+              .contains(h.only)) {
             throw new IllegalArgumentException(
-                "--only takes publish, latency, consume, drain or gateway, was '" + h.only + "'");
+                "--only takes publish, latency, consume, drain, gateway or observability, was '"
+                    + h.only
+                    + "'");
           }
         }
         case "--in-flight" -> h.inFlight = Integer.parseInt(args[++i]);
@@ -217,6 +229,9 @@ public final class LoadHarness {
         sdkHeapPeak = peakHeapAfterGc.get(); // the gateway's own heap is reported on its own
         gateway(results);
       }
+      if (only.isEmpty() || only.equals("observability")) {
+        observability(results, plain); // after the gateway's heap figure was taken
+      }
     } finally {
       heap.interrupt();
       try (Channel ch = raw.createChannel()) {
@@ -224,7 +239,7 @@ public final class LoadHarness {
       }
       raw.close();
     }
-    if (only.isEmpty() || only.equals("gateway")) {
+    if (only.isEmpty() || only.equals("gateway") || only.equals("observability")) {
       report(results);
     } else {
       results.forEach((k, v) -> System.out.printf("%s: median %.2f of %s%n", k, median(v), v));
@@ -343,20 +358,31 @@ public final class LoadHarness {
 
   /** Bloodbank: builds, validates and encodes each event, same window, one channel. */
   private double bbPublish(Bloodbank bus, boolean tracking) throws Exception {
+    return bbPublish(
+        bus, tracking, tracking ? "bloodbank publish + tracking" : "bloodbank publish", null);
+  }
+
+  /**
+   * {@link #bbPublish(Bloodbank, boolean)}, its client CPU reported as {@code cpuLabel}; adds the
+   * events published, warm-up included, to {@code published} when given.
+   */
+  private double bbPublish(
+      Bloodbank bus, boolean tracking, String cpuLabel, @Nullable AtomicLong published)
+      throws Exception {
     Publisher p = bus.publisher(PublisherOptions.builder().maxInFlight(WINDOW).channels(1).build());
     AtomicLong confirmed = new AtomicLong();
     List<UUID> parents = List.of(UUID.randomUUID());
-    bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(1));
+    long calls = bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(1));
     long before = confirmed.get();
     long start = System.nanoTime();
     CpuMeter.Reading c0 = cpu.read();
-    bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(seconds));
+    calls += bbLoop(p, confirmed, parents, tracking, TimeUnit.SECONDS.toNanos(seconds));
     p.close(); // waits for confirms in flight
     double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
-    cpuSample(
-        tracking ? "bloodbank publish + tracking" : "bloodbank publish",
-        c0,
-        confirmed.get() - before);
+    cpuSample(cpuLabel, c0, confirmed.get() - before);
+    if (published != null) {
+      published.addAndGet(calls);
+    }
     purge();
     return rate;
   }
@@ -364,15 +390,20 @@ public final class LoadHarness {
   /**
    * The application's payload object is built once, as the raw side's body is encoded once; each
    * event gets its own envelope (id, timestamp), encoding and validation: the SDK's work.
+   *
+   * @return the events published
    */
-  private static void bbLoop(
+  private static long bbLoop(
       Publisher p, AtomicLong confirmed, List<UUID> parents, boolean tracking, long nanos) {
     TranscriptionCompleted payload = Payloads.transcription(0);
     long end = System.nanoTime() + nanos;
+    long calls = 0;
     while (System.nanoTime() < end) {
       p.publish(Payloads.TYPE, payload, tracking ? parents : List.of())
           .thenRun(confirmed::incrementAndGet);
+      calls++;
     }
+    return calls;
   }
 
   // ---- end-to-end latency at a fixed rate ----------------------------------------------
@@ -490,10 +521,32 @@ public final class LoadHarness {
   // ---- consume throughput ---------------------------------------------------------------
 
   private void preload(String routingKey, int count) throws Exception {
+    preload(routingKey, count, false);
+  }
+
+  /**
+   * {@code count} messages with the contract's properties; with {@code traced}, each also carries a
+   * W3C {@code traceparent} header of a trace of its own, as a traced producer's would.
+   */
+  private void preload(String routingKey, int count, boolean traced) throws Exception {
     Channel ch = raw.createChannel();
     ch.confirmSelect();
+    java.util.Random random = new java.util.Random(42);
     for (int i = 0; i < count; i++) {
-      ch.basicPublish(EXCHANGE, routingKey, false, contractProperties(), body);
+      AMQP.BasicProperties props = contractProperties();
+      if (traced) {
+        props =
+            props
+                .builder()
+                .headers(
+                    Map.of(
+                        "traceparent",
+                        String.format(
+                            "00-%016x%016x-%016x-01",
+                            random.nextLong(), random.nextLong(), random.nextLong() | 1)))
+                .build();
+      }
+      ch.basicPublish(EXCHANGE, routingKey, false, props, body);
       if (i % 1000 == 999) {
         ch.waitForConfirmsOrDie(30_000);
       }
@@ -543,17 +596,32 @@ public final class LoadHarness {
   }
 
   private double bbConsume(Bloodbank bus) throws Exception {
+    return bbConsume(bus, consumeCount, false, "bloodbank consume");
+  }
+
+  /**
+   * The Bloodbank subscriber's default settings (prefetch 10, acknowledgements grouped by 5)
+   * handling {@code count} preloaded events; {@code traced}: each with a {@code traceparent}
+   * header; client CPU reported as {@code cpuLabel}, or not when null (a warm-up).
+   */
+  private double bbConsume(Bloodbank bus, int count, boolean traced, @Nullable String cpuLabel)
+      throws Exception {
     String q = "bloodbank.bench.consume.bb";
     SubscriberOptions opts = SubscriberOptions.builder("consume.bb").queueName(q).build();
     bus.subscribe(opts, TranscriptionCompleted.class, e -> {}).close(); // declare the queues
-    preload("consume.bb", consumeCount);
-    CountDownLatch done = new CountDownLatch(consumeCount);
+    preload("consume.bb", count, traced);
+    CountDownLatch done = new CountDownLatch(count);
     long start = System.nanoTime();
     CpuMeter.Reading c0 = cpu.read();
     Subscriber s = bus.subscribe(opts, TranscriptionCompleted.class, e -> done.countDown());
-    done.await(5, TimeUnit.MINUTES);
-    double rate = consumeCount / ((System.nanoTime() - start) / 1e9);
-    cpuSample("bloodbank consume", c0, consumeCount);
+    if (!done.await(5, TimeUnit.MINUTES)) {
+      System.out.printf(
+          "consume: %d of %d events not handled after 5 min%n", done.getCount(), count);
+    }
+    double rate = count / ((System.nanoTime() - start) / 1e9);
+    if (cpuLabel != null) {
+      cpuSample(cpuLabel, c0, count);
+    }
     s.close();
     deleteQueues(q);
     return rate;
@@ -887,6 +955,189 @@ public final class LoadHarness {
     json.put("other_processes_cores", otherCores);
   }
 
+  // ---- observability on against off -------------------------------------------------------
+
+  private static final String OBS_PUB_OFF = "observability off: bloodbank publish";
+  private static final String OBS_PUB_ON = "observability on: bloodbank publish";
+  private static final String OBS_CON_OFF = "observability off: bloodbank consume";
+  private static final String OBS_CON_ON = "observability on: bloodbank consume";
+  // The observed bus's events, warm-ups included: each is one span and one timer record.
+  private final AtomicLong obsPublished = new AtomicLong();
+  private long obsConsumed;
+  private long obsSpans = -1;
+  private long obsPublishTimer;
+  private Map<String, Long> obsPublishOutcomes = Map.of();
+  private long obsConsumeTimer;
+  private int obsScrapeBytes;
+  private boolean obsScrapeHasBoth;
+
+  /**
+   * The Bloodbank publish and consume rows' workloads, each on a bus without observability and on
+   * one with a Prometheus registry and OpenTelemetry tracing ({@link BenchObservability}), off and
+   * on next to each other in every run, the order alternating from run to run. The consumed events
+   * carry a {@code traceparent} header on both sides, so the traced subscriber continues a trace as
+   * it would behind a traced producer.
+   */
+  private void observability(Map<String, List<Double>> results, BloodbankOptions plain)
+      throws Exception {
+    BenchObservability o = new BenchObservability();
+    try {
+      try (Bloodbank off = Bloodbank.connect(plain);
+          Bloodbank on =
+              Bloodbank.connect(plain.mutate().observability(o.observability()).build())) {
+        // Both paths on each bus before the first measured run, so that the first run does not
+        // pay for the JIT compiling them (the client CPU figures count the compiler's threads).
+        long warmUpNanos = TimeUnit.SECONDS.toNanos(Math.min(seconds, 5));
+        for (Bloodbank b : List.of(off, on)) {
+          Publisher p =
+              b.publisher(PublisherOptions.builder().maxInFlight(WINDOW).channels(1).build());
+          long calls = bbLoop(p, new AtomicLong(), List.of(), false, warmUpNanos);
+          p.close();
+          if (b == on) {
+            obsPublished.addAndGet(calls);
+          }
+          purge();
+        }
+        int warmUp = Math.min(consumeCount, 10_000);
+        bbConsume(off, warmUp, true, null);
+        bbConsume(on, warmUp, true, null);
+        obsConsumed += warmUp;
+        for (int r = 0; r < runs; r++) {
+          for (boolean observed :
+              r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+            add(
+                results,
+                observed ? OBS_PUB_ON : OBS_PUB_OFF,
+                bbPublish(
+                    observed ? on : off,
+                    false,
+                    observed ? OBS_PUB_ON : OBS_PUB_OFF,
+                    observed ? obsPublished : null));
+          }
+          for (boolean observed :
+              r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+            add(
+                results,
+                observed ? OBS_CON_ON : OBS_CON_OFF,
+                bbConsume(
+                    observed ? on : off, consumeCount, true, observed ? OBS_CON_ON : OBS_CON_OFF));
+            if (observed) {
+              obsConsumed += consumeCount;
+            }
+          }
+        }
+      }
+      // Both buses closed: every publish confirmed and every delivery settled.
+      obsSpans = o.spansExported();
+      obsPublishTimer = o.timerCount(BloodbankObservability.PUBLISH);
+      obsPublishOutcomes = o.timerCountsBy(BloodbankObservability.PUBLISH, "outcome");
+      obsConsumeTimer = o.timerCount(BloodbankObservability.CONSUME);
+      String scrape = o.scrape();
+      obsScrapeBytes = scrape.length();
+      obsScrapeHasBoth =
+          scrape.contains("bloodbank_publish_seconds_count")
+              && scrape.contains("bloodbank_consume_seconds_count");
+    } finally {
+      o.close();
+    }
+  }
+
+  /**
+   * The observability rows; the raw column holds the bus without, the Bloodbank one the bus with.
+   */
+  private void observabilityRows(
+      StringBuilder t, Map<String, List<Double>> r, Map<String, Object> json, boolean header) {
+    if (header) {
+      t.append(
+          "| **observability**: the Bloodbank rows' publish and consume with a"
+              + " PrometheusMeterRegistry and Micrometer Observation bridged to the OpenTelemetry"
+              + " SDK (every span sampled, BatchSpanProcessor into a counting exporter, W3C"
+              + " propagation) vs the same without, interleaved; raw column = off, Bloodbank column"
+              + " = on | | | | | |\n");
+    }
+    double pubOff = median(r.get(OBS_PUB_OFF));
+    double pubOn = median(r.get(OBS_PUB_ON));
+    double conOff = median(r.get(OBS_CON_OFF));
+    double conOn = median(r.get(OBS_CON_ON));
+    boolean pubMet = pubOn / pubOff >= 0.90;
+    boolean conMet = conOn / conOff >= 0.90;
+    row(
+        t,
+        "publish with metrics and tracing on vs off, 1 KB persistent, confirms, window 1000 (msg/s)",
+        pubOff,
+        pubOn,
+        pubOn / pubOff,
+        "≥ 0.90",
+        pubMet);
+    row(
+        t,
+        "consume with metrics and tracing on vs off, prefetch 10, traceparent in every message"
+            + " (msg/s)",
+        conOff,
+        conOn,
+        conOn / conOff,
+        "≥ 0.90",
+        conMet);
+    double cpuPubOff = median(cpuPerMessage.get(OBS_PUB_OFF + ", client"));
+    double cpuPubOn = median(cpuPerMessage.get(OBS_PUB_ON + ", client"));
+    double cpuConOff = median(cpuPerMessage.get(OBS_CON_OFF + ", client"));
+    double cpuConOn = median(cpuPerMessage.get(OBS_CON_ON + ", client"));
+    t.append(
+        String.format(
+            "| client CPU per published event, off vs on (µs) | %.1f | %.1f | %.2f | | |%n",
+            cpuPubOff, cpuPubOn, cpuPubOn / cpuPubOff));
+    t.append(
+        String.format(
+            "| client CPU per consumed event, off vs on (µs) | %.1f | %.1f | %.2f | | |%n",
+            cpuConOff, cpuConOn, cpuConOn / cpuConOff));
+    long events = obsPublished.get() + obsConsumed;
+    boolean spansMet = obsSpans > 0 && obsSpans >= 0.99 * events;
+    t.append(
+        String.format(
+            "| spans exported / events published and consumed with tracing on (warm-ups"
+                + " included) | | %d / %d | %.3f | > 0, ≈ events | %s |%n",
+            obsSpans, events, obsSpans / (double) events, spansMet ? "yes" : "NO"));
+    boolean timersMet =
+        obsPublishTimer == obsPublished.get() && obsConsumeTimer == obsConsumed && obsScrapeHasBoth;
+    t.append(
+        String.format(
+            "| bloodbank.publish / bloodbank.consume timer counts vs events; Prometheus scrape"
+                + " (bytes) | | %d / %d of %d / %d; %d | | = events | %s |%n",
+            obsPublishTimer,
+            obsConsumeTimer,
+            obsPublished.get(),
+            obsConsumed,
+            obsScrapeBytes,
+            timersMet ? "yes" : "NO"));
+    Map<String, Object> pub = new LinkedHashMap<>();
+    pub.put("off", pubOff);
+    pub.put("on", pubOn);
+    pub.put("ratio", pubOn / pubOff);
+    pub.put("client_cpu_us_per_message_off", cpuPubOff);
+    pub.put("client_cpu_us_per_message_on", cpuPubOn);
+    pub.put("target_ratio", 0.90);
+    pub.put("met", pubMet);
+    Map<String, Object> con = new LinkedHashMap<>();
+    con.put("off", conOff);
+    con.put("on", conOn);
+    con.put("ratio", conOn / conOff);
+    con.put("client_cpu_us_per_message_off", cpuConOff);
+    con.put("client_cpu_us_per_message_on", cpuConOn);
+    con.put("target_ratio", 0.90);
+    con.put("met", conMet);
+    json.put("publish", pub);
+    json.put("consume", con);
+    json.put("spans_exported", obsSpans);
+    json.put("events_observed", events);
+    json.put("events_published_observed", obsPublished.get());
+    json.put("events_consumed_observed", obsConsumed);
+    json.put("publish_timer_count", obsPublishTimer);
+    json.put("publish_timer_counts_by_outcome", obsPublishOutcomes);
+    json.put("consume_timer_count", obsConsumeTimer);
+    json.put("prometheus_scrape_bytes", obsScrapeBytes);
+    json.put("sanity_met", spansMet && timersMet);
+  }
+
   // ---- heap and report ------------------------------------------------------------------
 
   private Thread heapSampler() {
@@ -915,7 +1166,15 @@ public final class LoadHarness {
     StringBuilder t = new StringBuilder();
     double heapMb = (sdkHeapPeak >= 0 ? sdkHeapPeak : peakHeapAfterGc.get()) / 1024.0 / 1024.0;
     Map<String, Object> gatewayJson = new LinkedHashMap<>();
-    if (only.isEmpty()) {
+    Map<String, Object> observabilityJson = new LinkedHashMap<>();
+    if (only.equals("observability")) {
+      t.append(
+          String.format(
+              "Bloodbank with metrics and tracing on vs off, %s, RabbitMQ %s, medians of %d"
+                  + " run(s)%n",
+              LocalDate.now(), serverVersion(), runs));
+      t.append("| measure | off | on | ratio | target | met |\n|---|---|---|---|---|---|\n");
+    } else if (only.isEmpty()) {
       t.append(
           String.format(
               "Bloodbank vs raw amqp-client, %s, RabbitMQ %s, medians of %d run(s)%n",
@@ -932,6 +1191,9 @@ public final class LoadHarness {
     if (r.containsKey(GW)) {
       gatewayRows(t, r, gatewayJson);
     }
+    if (r.containsKey(OBS_PUB_OFF)) {
+      observabilityRows(t, r, observabilityJson, only.isEmpty());
+    }
     System.out.print(t);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("date", LocalDate.now().toString());
@@ -946,6 +1208,9 @@ public final class LoadHarness {
     out.put("cpu_us_per_message", cpuPerMessage);
     if (!gatewayJson.isEmpty()) {
       out.put("gateway", gatewayJson);
+    }
+    if (!observabilityJson.isEmpty()) {
+      out.put("observability", observabilityJson);
     }
     Files.createDirectories(json.toAbsolutePath().getParent());
     Files.writeString(

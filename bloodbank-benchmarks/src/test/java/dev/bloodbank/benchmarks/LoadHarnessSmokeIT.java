@@ -2,6 +2,8 @@ package dev.bloodbank.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.EventCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -33,11 +35,22 @@ class LoadHarnessSmokeIT {
         .contains("| gateway publish, confirms")
         .contains("| gateway latency p99")
         .contains("| live tail: ")
+        .contains("| publish with metrics and tracing on vs off")
+        .contains("| consume with metrics and tracing on vs off")
+        .contains("| spans exported / events")
         .contains("RabbitMQ");
     assertThat(Files.readString(json))
         .contains("\"raw publish\"")
         .contains("\"bloodbank consume\"")
         .contains("\"gateway\"")
-        .contains("\"live_tail\"");
+        .contains("\"live_tail\"")
+        .contains("\"observability\"")
+        .contains("\"spans_exported\"");
+    // Not a figure but the code path: the traced bus made spans and the registry timed events.
+    JsonNode observability =
+        EventCodec.defaultObjectMapper().readTree(json.toFile()).path("observability");
+    assertThat(observability.path("spans_exported").asLong()).isPositive();
+    assertThat(observability.path("publish_timer_count").asLong()).isPositive();
+    assertThat(observability.path("consume_timer_count").asLong()).isPositive();
   }
 }
