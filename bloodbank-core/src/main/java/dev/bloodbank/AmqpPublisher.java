@@ -209,7 +209,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       if (e instanceof SchemaValidationException) {
         observer.validationFailed(envelope.eventType(), "publish");
       }
-      observed.end(e);
+      BusObserver.endQuietly(observed, e);
       return CompletableFuture.failedFuture(e);
     }
     if (body.length > options.maxEventBytes()) {
@@ -218,7 +218,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       }
       EventTooLargeException big =
           new EventTooLargeException(envelope.eventType(), body.length, options.maxEventBytes());
-      observed.end(big);
+      BusObserver.endQuietly(observed, big);
       return CompletableFuture.failedFuture(big);
     }
     Send send =
@@ -243,16 +243,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
       // last-registered first, so the application's continuations would run (and be timed)
       // before the publish was measured, and its metric would lag behind the future.
       // A throwing observation handler (the application's) must not fail a confirmed publish.
-      settled =
-          settled.whenComplete(
-              (v, t) -> {
-                try {
-                  observed.end(t);
-                } catch (RuntimeException e) {
-                  LOG.warn(
-                      "an observation of publishing {} failed: {}", send.messageId(), e.toString());
-                }
-              });
+      settled = settled.whenComplete((v, t) -> BusObserver.endQuietly(observed, t));
     }
     CompletableFuture<EventEnvelope<T>> result = settled.thenApply(v -> envelope);
     if (interceptor != null) {

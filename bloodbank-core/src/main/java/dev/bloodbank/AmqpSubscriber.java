@@ -370,7 +370,7 @@ final class AmqpSubscriber<T> implements Subscriber {
     EventEnvelope<T> event;
     try {
       EventEnvelope<JsonNode> raw = ctx.codec().decode(body);
-      observed.event(raw);
+      BusObserver.eventQuietly(observed, raw);
       List<String> violations = ctx.checks().inboundViolations(raw);
       if (!violations.isEmpty()) {
         ctx.observer().validationFailed(raw.eventType(), "consume");
@@ -428,7 +428,10 @@ final class AmqpSubscriber<T> implements Subscriber {
       lease = new Lease(guard.store(), claim);
     }
     boolean logContext = ctx.options().logContext();
-    try (AutoCloseable scope = observed.open()) {
+    // Opened and closed outside the handler's failure handling: an observation handler that
+    // throws must neither retry an event whose handler never ran nor one that already completed.
+    AutoCloseable scope = BusObserver.openQuietly(observed);
+    try {
       LogContext.Saved outer = null;
       if (logContext) {
         outer = LogContext.save();
@@ -447,6 +450,7 @@ final class AmqpSubscriber<T> implements Subscriber {
         if (logContext) {
           LogContext.restore(outer);
         }
+        BusObserver.closeQuietly(scope);
       }
       if (lease != null) {
         lease.end();

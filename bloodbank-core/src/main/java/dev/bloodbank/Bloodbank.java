@@ -667,6 +667,16 @@ public final class Bloodbank implements AutoCloseable {
           }
           return n;
         });
+    observer.gauge(
+        BloodbankObservability.WAL_PENDING_BYTES,
+        "bytes of the write-ahead log segments holding records not yet marked done",
+        () -> {
+          long n = 0;
+          for (WalPublisher w : durablePublishers) {
+            n += w.wal().pendingBytes();
+          }
+          return n;
+        });
     CorrelationRecorder r = recorder;
     if (r != null) {
       observer.counter(

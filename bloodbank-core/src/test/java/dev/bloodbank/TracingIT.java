@@ -19,6 +19,8 @@ import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.registry.EventDefinition;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
@@ -44,6 +46,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.MDC;
 
 /**
@@ -253,6 +257,64 @@ class TracingIT {
         .containsExactly(
             a.getTraceId() + "/" + a.getSpanId(), b.getTraceId() + "/" + b.getSpanId());
     assertThat(a.getLinks()).isEmpty();
+    bus.close();
+  }
+
+  /** An application's observation handler that throws where {@code where} says. */
+  private static ObservationRegistry throwing(String where) {
+    ObservationRegistry r = ObservationRegistry.create();
+    r.observationConfig()
+        .observationHandler(
+            new ObservationHandler<Observation.Context>() {
+              @Override
+              public boolean supportsContext(Observation.Context context) {
+                return true;
+              }
+
+              @Override
+              public void onStart(Observation.Context context) {
+                fail("start");
+              }
+
+              @Override
+              public void onScopeOpened(Observation.Context context) {
+                fail("scope");
+              }
+
+              @Override
+              public void onStop(Observation.Context context) {
+                fail("stop");
+              }
+
+              private void fail(String at) {
+                if (where.contains(at)) {
+                  throw new IllegalStateException("observation handler broke at " + at);
+                }
+              }
+            });
+    return r;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"start", "scope,stop"})
+  void aThrowingObservationHandlerNeverFailsAPublishNorRunsAHandlerTwice(
+      String where, BrokerExtension.Broker broker) throws Exception {
+    Bloodbank bus =
+        broker.connect(
+            o ->
+                o.observability(
+                    BloodbankObservability.builder().observationRegistry(throwing(where)).build()));
+    BlockingQueue<UUID> handled = new LinkedBlockingQueue<>();
+    broker.track(
+        bus.subscribe(
+            SubscriberOptions.builder("broken.#").queueName(broker.queueName("broken")).build(),
+            (EventEnvelope<JsonNode> e) -> handled.add(e.eventId())));
+    EventEnvelope<Map<String, Object>> event =
+        EventEnvelope.builder("broken.observer", Map.<String, Object>of()).build();
+    bus.publisher().publish(event).get(10, TimeUnit.SECONDS);
+    assertThat(handled.poll(10, TimeUnit.SECONDS)).isEqualTo(event.eventId());
+    // Handled once: no retry, no redelivery.
+    assertThat(handled.poll(1500, TimeUnit.MILLISECONDS)).isNull();
     bus.close();
   }
 

@@ -121,7 +121,7 @@ public final class CommandManager implements AutoCloseable {
    */
   public Outcome handle(EventEnvelope<JsonNode> command, DeliveryInfo delivery) throws Exception {
     // Its side effects' publishes happen inside this observation: their spans are its children.
-    BusObserver.Command observed = observer.command(command);
+    BusObserver.Command observed = BusObserver.commandQuietly(observer, command);
     boolean logContext = bus.options().logContext();
     // Usually inside the delivery's handler, whose keys come back afterwards.
     LogContext.Saved outer = null;
@@ -147,7 +147,7 @@ public final class CommandManager implements AutoCloseable {
       if (logContext) {
         LogContext.restore(outer);
       }
-      observed.end(outcome, error);
+      BusObserver.endQuietly(observed, outcome, error);
     }
   }
 

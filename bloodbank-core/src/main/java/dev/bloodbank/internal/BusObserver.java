@@ -102,6 +102,69 @@ public interface BusObserver {
   /** Removes the bus's gauges and counters from the registry (the bus closed). */
   default void close() {}
 
+  /** Opens a delivery's scope; a failing observation handler leaves it unobserved. */
+  static AutoCloseable openQuietly(Delivery delivery) {
+    try {
+      return delivery.open();
+    } catch (RuntimeException e) {
+      Quiet.LOG.warn("could not open a delivery's observation scope: {}", e.toString());
+      return () -> {};
+    }
+  }
+
+  /** Closes a scope from {@link #openQuietly}; a failing observation handler is only logged. */
+  static void closeQuietly(AutoCloseable scope) {
+    try {
+      scope.close();
+    } catch (Exception e) {
+      Quiet.LOG.warn("could not close a delivery's observation scope: {}", e.toString());
+    }
+  }
+
+  /** Tells a delivery its event; a failing observation handler is only logged. */
+  static void eventQuietly(Delivery delivery, EventEnvelope<?> event) {
+    try {
+      delivery.event(event);
+    } catch (RuntimeException e) {
+      Quiet.LOG.warn("could not observe event {}: {}", event.eventId(), e.toString());
+    }
+  }
+
+  /** Ends a publish's observation; a failing observation handler is only logged. */
+  static void endQuietly(Publish publish, @Nullable Throwable failure) {
+    try {
+      publish.end(failure);
+    } catch (RuntimeException e) {
+      Quiet.LOG.warn("could not end a publish's observation: {}", e.toString());
+    }
+  }
+
+  /** Starts a command's observation; a failing observation handler leaves it unobserved. */
+  static Command commandQuietly(BusObserver observer, EventEnvelope<?> command) {
+    try {
+      return observer.command(command);
+    } catch (RuntimeException e) {
+      Quiet.LOG.warn("could not observe command {}: {}", command.eventId(), e.toString());
+      return Command.NOOP;
+    }
+  }
+
+  /** Ends a command's observation; a failing observation handler is only logged. */
+  static void endQuietly(Command command, String outcome, @Nullable Throwable error) {
+    try {
+      command.end(outcome, error);
+    } catch (RuntimeException e) {
+      Quiet.LOG.warn("could not end a command's observation: {}", e.toString());
+    }
+  }
+
+  /** The logger of the quiet helpers (an interface cannot have a private field). */
+  final class Quiet {
+    static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BusObserver.class);
+
+    private Quiet() {}
+  }
+
   /** One publish, ended once. */
   interface Publish {
     /** Nothing to end. */

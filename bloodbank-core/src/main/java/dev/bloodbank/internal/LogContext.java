@@ -52,17 +52,21 @@ public final class LogContext {
   }
 
   /**
-   * The event already in the MDC, for {@link #restore} after a nested one: a command run inside a
-   * handler, or a publish callback run on the thread of a handler that published (a direct callback
-   * executor). Clearing there would take the outer event's keys away for the rest of it.
+   * The keys already in the MDC, for {@link #restore} afterwards: an outer event's (a command run
+   * inside a handler, a publish callback on the thread of a handler that published), or the
+   * application's own {@code correlation_id} or {@code trace_id} on a thread of its own. Clearing
+   * there would take them away for the rest of it.
    *
-   * @return the outer event's keys, or null when there is none (the usual case, one lookup)
+   * @return what was there, or null when none of the keys was (the usual case)
    */
   public static @Nullable Saved save() {
     String id = MDC.get(EVENT_ID);
-    return id == null
+    String type = MDC.get(EVENT_TYPE);
+    String correlation = MDC.get(CORRELATION_ID);
+    String trace = MDC.get(TRACE_ID);
+    return id == null && type == null && correlation == null && trace == null
         ? null
-        : new Saved(id, MDC.get(EVENT_TYPE), MDC.get(CORRELATION_ID), MDC.get(TRACE_ID));
+        : new Saved(id, type, correlation, trace);
   }
 
   /**
@@ -73,29 +77,29 @@ public final class LogContext {
   public static void restore(@Nullable Saved saved) {
     clear();
     if (saved != null) {
-      MDC.put(EVENT_ID, saved.eventId());
-      if (saved.eventType() != null) {
-        MDC.put(EVENT_TYPE, saved.eventType());
-      }
-      if (saved.correlationId() != null) {
-        MDC.put(CORRELATION_ID, saved.correlationId());
-      }
-      if (saved.traceId() != null) {
-        MDC.put(TRACE_ID, saved.traceId());
-      }
+      putIfSet(EVENT_ID, saved.eventId());
+      putIfSet(EVENT_TYPE, saved.eventType());
+      putIfSet(CORRELATION_ID, saved.correlationId());
+      putIfSet(TRACE_ID, saved.traceId());
+    }
+  }
+
+  private static void putIfSet(String key, @Nullable String value) {
+    if (value != null) {
+      MDC.put(key, value);
     }
   }
 
   /**
-   * An outer event's MDC keys.
+   * The MDC keys found before an event's were put.
    *
-   * @param eventId its id
+   * @param eventId an outer event's id, if one was there
    * @param eventType its type, if it was there
    * @param correlationId its first parent, if any
    * @param traceId its trace, if any
    */
   public record Saved(
-      String eventId,
+      @Nullable String eventId,
       @Nullable String eventType,
       @Nullable String correlationId,
       @Nullable String traceId) {}

@@ -40,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * observability, so the rest of the bus never loads a Micrometer class. Thread-safe.
  */
 final class MicrometerObserver implements BusObserver {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(MicrometerObserver.class);
   private static final String SYSTEM = "rabbitmq";
 
   private final @Nullable MeterRegistry meters;
@@ -89,11 +91,15 @@ final class MicrometerObserver implements BusObserver {
     }
 
     double value() {
-      double sum = retired;
-      for (DoubleSupplier p : parts) {
-        sum += p.getAsDouble();
+      // Under the lock close() moves a bus's part into retired with: a scrape between the two
+      // steps would count that bus twice, and a counter that then goes down looks like a reset.
+      synchronized (SHARED) {
+        double sum = retired;
+        for (DoubleSupplier p : parts) {
+          sum += p.getAsDouble();
+        }
+        return sum;
       }
-      return sum;
     }
   }
 
@@ -204,12 +210,30 @@ final class MicrometerObserver implements BusObserver {
     MeterKey key = MeterKey.of(name, tags);
     Timer t = timers.get(key);
     if (t == null) {
-      t =
-          timers.computeIfAbsent(
-              key, k -> Timer.builder(name).description(description).tags(tags).register(m));
+      try {
+        t =
+            timers.computeIfAbsent(
+                key, k -> Timer.builder(name).description(description).tags(tags).register(m));
+      } catch (RuntimeException e) {
+        refused(name, e);
+        return null;
+      }
     }
     return t;
   }
+
+  /**
+   * A registry refused a meter (a Prometheus registry refuses a name it already has with other tag
+   * keys): the event goes on unmeasured, and this is said once, not per event.
+   */
+  private void refused(String name, RuntimeException e) {
+    if (!refusedOnce) {
+      refusedOnce = true;
+      LOG.warn("the meter registry refused {}: {}; such events go unmeasured", name, e.toString());
+    }
+  }
+
+  private volatile boolean refusedOnce;
 
   private void count(String name, String description, String... tags) {
     MeterRegistry m = meters;
@@ -219,9 +243,14 @@ final class MicrometerObserver implements BusObserver {
     MeterKey key = MeterKey.of(name, tags);
     Counter c = counters.get(key);
     if (c == null) {
-      c =
-          counters.computeIfAbsent(
-              key, k -> Counter.builder(name).description(description).tags(tags).register(m));
+      try {
+        c =
+            counters.computeIfAbsent(
+                key, k -> Counter.builder(name).description(description).tags(tags).register(m));
+      } catch (RuntimeException e) {
+        refused(name, e);
+        return;
+      }
     }
     c.increment();
   }
@@ -247,8 +276,10 @@ final class MicrometerObserver implements BusObserver {
               .lowCardinalityKeyValue("messaging.system", SYSTEM)
               .lowCardinalityKeyValue("messaging.operation.type", "send")
               .lowCardinalityKeyValue("messaging.operation.name", "publish")
-              .lowCardinalityKeyValue("messaging.destination.name", destination)
-              .lowCardinalityKeyValue(
+              // The routing key is any string a producer chose: high cardinality, so a meter
+              // handler on the registry never makes it a tag (bloodbank.event_type is bounded).
+              .highCardinalityKeyValue("messaging.destination.name", destination)
+              .highCardinalityKeyValue(
                   "messaging.rabbitmq.destination.routing_key", event.eventType())
               .lowCardinalityKeyValue("bloodbank.event_type", type)
               .highCardinalityKeyValue("messaging.message.id", event.eventId().toString());
@@ -380,9 +411,9 @@ final class MicrometerObserver implements BusObserver {
               .lowCardinalityKeyValue("messaging.system", SYSTEM)
               .lowCardinalityKeyValue("messaging.operation.type", "process")
               .lowCardinalityKeyValue("messaging.operation.name", "process")
-              .lowCardinalityKeyValue(
+              .highCardinalityKeyValue(
                   "messaging.destination.name", exchange + ":" + routingKey + ":" + subscription)
-              .lowCardinalityKeyValue("messaging.rabbitmq.destination.routing_key", routingKey)
+              .highCardinalityKeyValue("messaging.rabbitmq.destination.routing_key", routingKey)
               .lowCardinalityKeyValue("messaging.destination.subscription.name", subscription)
               .start();
     }
@@ -392,10 +423,17 @@ final class MicrometerObserver implements BusObserver {
       type = typeTag(event.eventType());
       MeterRegistry m = meters;
       if (m != null) {
-        long lag = Duration.between(event.timestamp(), Instant.now()).toNanos();
-        Timer t = timer(CONSUME_LAG, "event timestamp to handling", "subscription", subscription);
-        if (t != null && lag >= 0) {
-          t.record(lag, TimeUnit.NANOSECONDS);
+        long lag;
+        try {
+          lag = Duration.between(event.timestamp(), Instant.now()).toNanos();
+        } catch (ArithmeticException e) {
+          lag = -1; // a timestamp centuries away (Python's datetime.min): not a lag
+        }
+        if (lag >= 0) {
+          Timer t = timer(CONSUME_LAG, "event timestamp to handling", "subscription", subscription);
+          if (t != null) {
+            t.record(lag, TimeUnit.NANOSECONDS);
+          }
         }
       }
       Observation o = observation;
@@ -484,13 +522,16 @@ final class MicrometerObserver implements BusObserver {
           t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
         if (obs != null) {
-          if (scope != null) {
-            scope.close();
+          try {
+            if (scope != null) {
+              scope.close();
+            }
+          } finally {
+            if (error != null) {
+              obs.error(error);
+            }
+            obs.lowCardinalityKeyValue("bloodbank.outcome", outcome).stop();
           }
-          if (error != null) {
-            obs.error(error);
-          }
-          obs.lowCardinalityKeyValue("bloodbank.outcome", outcome).stop();
         }
       }
     };

@@ -62,6 +62,12 @@ public final class BloodbankObservability {
   /** Gauge of write-ahead log records not yet marked done. */
   public static final String WAL_PENDING_RECORDS = "bloodbank.wal.pending.records";
 
+  /**
+   * Gauge of the bytes of the log segments that still hold such records: what a replay reads, an
+   * upper bound of the records' own size.
+   */
+  public static final String WAL_PENDING_BYTES = "bloodbank.wal.pending.bytes";
+
   /** Timer of the write-ahead log's fsync calls. */
   public static final String WAL_FSYNC = "bloodbank.wal.fsync";
 

@@ -77,6 +77,18 @@ class LogContextTest {
   }
 
   @Test
+  void theApplicationsOwnKeysOfTheSameNamesComeBackAfterAnEvent() {
+    // A servlet filter's correlation id on a request thread that runs a command directly.
+    MDC.put(LogContext.CORRELATION_ID, "request-42");
+    LogContext.Saved saved = LogContext.save();
+    LogContext.put("e1", "a.b", null, "0af7651916cd43dd8448eb211c80319c");
+    assertThat(MDC.get(LogContext.CORRELATION_ID)).isNull();
+    LogContext.restore(saved);
+    assertThat(MDC.getCopyOfContextMap())
+        .containsExactly(java.util.Map.entry(LogContext.CORRELATION_ID, "request-42"));
+  }
+
+  @Test
   void putSetsTheGivenKeysAndClearRemovesThemAll() {
     MDC.put("unrelated", "kept");
     LogContext.put("id-1", "a.b", "parent-1", TRACE);

@@ -51,6 +51,20 @@ class MicrometerObserverTest {
   }
 
   @Test
+  void aTimestampCenturiesAwayIsNoLagAndBreaksNothing() {
+    // Python's datetime.min is a valid envelope time; its lag in nanoseconds overflows a long.
+    BusObserver.Delivery d = observer.delivery("q", "ex", "known.type", Map.of(), false);
+    d.event(
+        EventEnvelope.builder("known.type", Map.of())
+            .withTimestamp(java.time.Instant.parse("0001-01-01T00:00:00Z"))
+            .build());
+    d.end(BusObserver.HANDLED, null);
+    assertThat(registry.find("bloodbank.consume.lag").timer()).isNull();
+    assertThat(registry.get("bloodbank.consume").tag("outcome", "handled").timer().count())
+        .isEqualTo(1);
+  }
+
+  @Test
   void aPublishIsTimedByTypeAndOutcomeAndUnknownTypesShareOneTag() {
     observer.publish("ex", EventEnvelope.builder("known.type", Map.of()).build(), null).end(null);
     observer

@@ -94,6 +94,27 @@ class WriteAheadLogTest {
   }
 
   @Test
+  void pendingBytesAndFsyncsAreReportedForMetrics() {
+    List<Long> fsyncs = new ArrayList<>();
+    try (WriteAheadLog wal = WriteAheadLog.open(options(FsyncPolicy.EACH_RECORD))) {
+      wal.fsyncListener(fsyncs::add);
+      assertThat(wal.pendingBytes()).isZero();
+      UUID a = UUID.randomUUID();
+      long first = wal.append(a, "a.b", event(a));
+      long one = wal.pendingBytes();
+      assertThat(one).isPositive();
+      UUID b = UUID.randomUUID();
+      long second = wal.append(b, "a.b", event(b));
+      assertThat(wal.pendingBytes()).isGreaterThan(one);
+      assertThat(fsyncs).hasSize(2).allMatch(n -> n >= 0);
+      wal.markDone(first);
+      assertThat(wal.pendingBytes()).as("the segment still holds b").isPositive();
+      wal.markDone(second);
+      assertThat(wal.pendingBytes()).isZero();
+    }
+  }
+
+  @Test
   void concurrentAppendsShareBatchedFsyncsAndAllLand() throws Exception {
     try (WriteAheadLog wal =
         WriteAheadLog.open(options(FsyncPolicy.batched(Duration.ofMillis(5), 64)))) {

@@ -48,7 +48,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final BloodbankObservability observability;
   private final @Nullable PrometheusMeterRegistry owned;
   private final @Nullable CompositeMeterRegistry composite;
-  private final JvmGcMetrics gc;
+  private final @Nullable JvmGcMetrics gc;
 
   private ServerMetrics(
       PrometheusMeterRegistry scraped,
@@ -61,12 +61,18 @@ public final class ServerMetrics implements AutoCloseable {
     this.observability = observability;
     this.owned = owned;
     this.composite = composite;
-    new JvmMemoryMetrics().bindTo(recorded);
-    new JvmThreadMetrics().bindTo(recorded);
-    new ProcessorMetrics().bindTo(recorded);
-    new UptimeMetrics().bindTo(recorded);
-    this.gc = new JvmGcMetrics();
-    gc.bindTo(recorded);
+    // JVM and process metrics only in the server's own registry: an application that gave one
+    // binds its own (Spring Boot does), and binding them again would count each GC pause twice.
+    if (owned != null) {
+      new JvmMemoryMetrics().bindTo(owned);
+      new JvmThreadMetrics().bindTo(owned);
+      new ProcessorMetrics().bindTo(owned);
+      new UptimeMetrics().bindTo(owned);
+      this.gc = new JvmGcMetrics();
+      gc.bindTo(owned);
+    } else {
+      this.gc = null;
+    }
   }
 
   /**
@@ -189,7 +195,9 @@ public final class ServerMetrics implements AutoCloseable {
    */
   @Override
   public void close() {
-    gc.close();
+    if (gc != null) {
+      gc.close();
+    }
     if (composite != null) {
       // A composite closes its children: detach them first, the application's must stay open.
       for (MeterRegistry child : List.copyOf(composite.getRegistries())) {

@@ -76,7 +76,8 @@ class ServerMetricsTest {
     ServerMetrics m = ServerMetrics.create(given.observability());
     assertThat(m.registry()).isSameAs(theirs);
     assertThat(m.busOptions(given)).isSameAs(given);
-    assertThat(theirs.find("jvm.threads.live").gauge()).isNotNull();
+    // The application binds its own JVM metrics; binding them again would count GCs twice.
+    assertThat(theirs.find("jvm.threads.live").gauge()).isNull();
     m.close();
     assertThat(theirs.isClosed()).isFalse();
     theirs.close();
@@ -99,6 +100,11 @@ class ServerMetricsTest {
     assertThat(o.meterRegistry()).isSameAs(m.registry());
     assertThat(o.observationRegistry()).isSameAs(observations);
     assertThat(o.amqpClientMetrics()).isFalse();
+
+    // JVM metrics only in the server's own registry, so the scrape has them and theirs not twice.
+    assertThat(theirs.find("jvm.threads.live").gauge()).isNull();
+    assertThat(new String(m.scrape(null).body(), StandardCharsets.UTF_8))
+        .contains("jvm_threads_live_threads");
 
     Counter.builder("bloodbank.test.things").register(m.registry()).increment(2);
     assertThat(theirs.get("bloodbank.test.things").counter().count()).isEqualTo(2);
