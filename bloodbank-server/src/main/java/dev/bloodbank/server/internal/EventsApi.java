@@ -13,12 +13,16 @@ import dev.bloodbank.PublishException;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.TriggerType;
 import dev.bloodbank.UnroutableEventException;
+import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.registry.EventDefinition;
 import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.validation.Violation;
 import io.javalin.http.Context;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.transport.RequestReplyReceiverContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -30,9 +34,14 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code /events}: publish, the catalog and schemas. */
 final class EventsApi {
+  private static final Logger LOG = LoggerFactory.getLogger(EventsApi.class);
+
   /** The keys of a wrapper body; any other key makes the body a bare payload. */
   private static final Set<String> WRAPPER_KEYS =
       Set.of(
@@ -65,6 +74,58 @@ final class EventsApi {
     this.mode = mode;
     this.maxBodyBytes = maxBodyBytes;
     this.inFlight = inFlight;
+    BloodbankObservability o = bus.options().observability();
+    ObservationRegistry r = o == null ? null : o.observationRegistry();
+    this.observations = r == null || r == ObservationRegistry.NOOP ? null : r;
+  }
+
+  /** Observation of an HTTP publish: a server span that continues the caller's trace. */
+  static final String HTTP_PUBLISH_OBSERVATION = "bloodbank.http.server.publish";
+
+  // The bus's observation registry, or null: the publish routes continue an incoming trace.
+  private final @Nullable ObservationRegistry observations;
+
+  /**
+   * Starts a server observation of a publish request that reads the caller's {@code traceparent}
+   * (through the registry's propagator), or null without observations. Opened around the publish,
+   * so the producer span is its child: one trace from the HTTP client on.
+   */
+  private @Nullable Observation httpObservation(Context ctx) {
+    ObservationRegistry r = observations;
+    if (r == null) {
+      return null;
+    }
+    try {
+      RequestReplyReceiverContext<Context, Context> rc =
+          new RequestReplyReceiverContext<>((carrier, key) -> carrier.header(key));
+      rc.setCarrier(ctx);
+      String route =
+          ctx.endpoints().matchedHttpEndpoint() == null
+              ? ctx.path()
+              : ctx.endpoints().matchedHttpEndpoint().path;
+      return Observation.createNotStarted(HTTP_PUBLISH_OBSERVATION, () -> rc, r)
+          .contextualName("POST " + route)
+          .lowCardinalityKeyValue("http.request.method", "POST")
+          .lowCardinalityKeyValue("http.route", route)
+          .start();
+    } catch (RuntimeException e) {
+      LOG.warn("could not observe an HTTP publish: {}", e.toString());
+      return null;
+    }
+  }
+
+  private static void stop(@Nullable Observation http, int status, @Nullable Throwable error) {
+    if (http == null) {
+      return;
+    }
+    try {
+      if (error != null) {
+        http.error(error);
+      }
+      http.lowCardinalityKeyValue("http.response.status_code", Integer.toString(status)).stop();
+    } catch (RuntimeException e) {
+      LOG.warn("could not end the observation of an HTTP publish: {}", e.toString());
+    }
   }
 
   /** {@code GET /events}: the catalog. */
@@ -239,12 +300,15 @@ final class EventsApi {
     }
     Health.requireBroker(bus);
     inFlight.incrementAndGet();
+    Observation http = httpObservation(ctx);
     CompletableFuture<EventEnvelope<JsonNode>> sent;
-    try {
+    try (Observation.Scope scope = http == null ? null : http.openScope()) {
       sent = publisher.publish(envelope);
     } catch (RuntimeException e) {
       inFlight.decrementAndGet();
-      throw map(e);
+      ApiError mapped = map(e);
+      stop(http, mapped.status(), e);
+      throw mapped;
     }
     ctx.future(
         () ->
@@ -257,6 +321,7 @@ final class EventsApi {
                         out.put("event_type", ok.eventType());
                         out.set("correlation_ids", Json.ids(ok.correlationIds()));
                         Json.send(ctx, 202, out);
+                        stop(http, 202, null);
                       } else {
                         ApiError e = map(err);
                         if (e.code().equals("broker_timeout")
@@ -264,6 +329,7 @@ final class EventsApi {
                           e = e.withEventId(envelope.eventId().toString());
                         }
                         Gateway.sendError(ctx, e);
+                        stop(http, e.status(), err);
                       }
                       return null;
                     })
