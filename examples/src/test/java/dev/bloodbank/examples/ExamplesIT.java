@@ -70,6 +70,31 @@ class ExamplesIT {
     assertQuickstart(out);
   }
 
+  @Test
+  void observabilityExamplePrintsOneTraceAndTheMetrics() throws Exception {
+    String out = run(ObservabilityExample::main);
+    assertObservability(out);
+  }
+
+  @Test
+  void observabilityExampleRunsOnTheEmbeddedBrokerToo() throws Exception {
+    String out = run(args -> ObservabilityExample.run(NO_BROKER));
+    assertObservability(out);
+  }
+
+  private static void assertObservability(String out) {
+    String producer =
+        out.lines().filter(l -> l.startsWith("span PRODUCER 'publish ")).findFirst().orElseThrow();
+    String consumer =
+        out.lines().filter(l -> l.startsWith("span CONSUMER 'process ")).findFirst().orElseThrow();
+    String trace = producer.replaceAll(".* trace=(\\w+) .*", "$1");
+    assertThat(consumer).contains("trace=" + trace);
+    assertThat(out).contains("handled fireflies.transcript.upload in trace " + trace);
+    assertThat(out)
+        .containsPattern("bloodbank_publish_seconds_count\\{[^}]*outcome=\"confirmed\"[^}]*\\} 1")
+        .containsPattern("bloodbank_consume_seconds_count\\{[^}]*outcome=\"handled\"[^}]*\\} 1");
+  }
+
   private static void assertCommandExample(String out) {
     assertThat(out).contains("answer: You asked: \"What is the meaning of life?\"");
     assertThat(out).contains("(the command)").contains("(agent.thread.response)");
