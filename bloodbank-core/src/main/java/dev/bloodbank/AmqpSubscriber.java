@@ -1,6 +1,5 @@
 package dev.bloodbank;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -41,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AmqpSubscriber<T> implements Subscriber {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpSubscriber.class);
-  private static final int MAX_ERROR_MESSAGE = 1000;
 
   private final BusContext ctx;
   private final BusThreads threads;
@@ -351,53 +349,22 @@ final class AmqpSubscriber<T> implements Subscriber {
       Throwable[] failure) {
     long tag = delivery.getDeliveryTag();
     int failures = priorFailures(headers.get(FailureHeaders.ATTEMPTS));
-    String contentType = props.getContentType();
-    // The exact prefix first: lower-casing allocates, and nearly every event has it.
-    if (contentType != null
-        && !contentType.startsWith("application/json")
-        && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+    Inbound.Result<T> in =
+        Inbound.decode(ctx, props.getContentType(), body, payloadType, observed, "consume");
+    Inbound.Rejection rejected = in.rejection();
+    if (rejected != null) {
       deadLetter(
           delivery,
           props,
           body,
           failures,
-          FailureHeaders.REASON_UNSUPPORTED_CONTENT_TYPE,
-          MalformedEventException.class.getName(),
-          "content type '" + LogSafe.escape(contentType) + "' is not application/json",
-          null);
-      return BusObserver.MALFORMED;
+          rejected.reason(),
+          rejected.errorClass(),
+          rejected.message(),
+          rejected.violations());
+      return rejected.outcome();
     }
-    EventEnvelope<T> event;
-    try {
-      EventEnvelope<JsonNode> raw = ctx.codec().decode(body);
-      BusObserver.eventQuietly(observed, raw);
-      List<String> violations = ctx.checks().inboundViolations(raw);
-      if (!violations.isEmpty()) {
-        ctx.observer().validationFailed(raw.eventType(), "consume");
-        deadLetter(
-            delivery,
-            props,
-            body,
-            failures,
-            FailureHeaders.REASON_INVALID,
-            EventChecks.inboundViolationClass(),
-            "event '" + raw.eventType() + "' breaks its schema: " + String.join("; ", violations),
-            violations);
-        return BusObserver.INVALID;
-      }
-      event = ctx.codec().convertPayload(raw, payloadType);
-    } catch (MalformedEventException e) {
-      deadLetter(
-          delivery,
-          props,
-          body,
-          failures,
-          FailureHeaders.REASON_MALFORMED,
-          e.getClass().getName(),
-          describeMessage(e),
-          null);
-      return BusObserver.MALFORMED;
-    }
+    EventEnvelope<T> event = java.util.Objects.requireNonNull(in.event());
     ProcessedEvents guard = options.idempotency();
     ProcessedCommands.Claim claim = null;
     Lease lease = null;
@@ -796,8 +763,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   }
 
   private static String describeMessage(Throwable t) {
-    String m = LogSafe.escape(String.valueOf(t.getMessage()));
-    return m.length() > MAX_ERROR_MESSAGE ? m.substring(0, MAX_ERROR_MESSAGE) : m;
+    return Inbound.describeMessage(t);
   }
 
   /**

@@ -9,6 +9,7 @@ import com.rabbitmq.client.LongString;
 import com.rabbitmq.client.ShutdownSignalException;
 import com.rabbitmq.client.impl.AMQImpl;
 import com.rabbitmq.client.impl.LongStringHelper;
+import dev.bloodbank.internal.TopicMatcher;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Instant;

@@ -1,13 +1,21 @@
-package dev.bloodbank.embedded;
+package dev.bloodbank.internal;
 
 /**
  * RabbitMQ's topic matching: words separated by dots, {@code *} matches exactly one word, {@code #}
- * matches zero or more words.
+ * matches zero or more words. Shared by the embedded broker's routing and the client-side filtering
+ * of replays, so both match exactly as RabbitMQ does.
  */
-final class TopicMatcher {
+public final class TopicMatcher {
   private TopicMatcher() {}
 
-  static boolean matches(String pattern, String routingKey) {
+  /**
+   * Returns whether a routing key matches a binding pattern.
+   *
+   * @param pattern the pattern, such as {@code fireflies.#}
+   * @param routingKey the routing key
+   * @return true on a match
+   */
+  public static boolean matches(String pattern, String routingKey) {
     return match(pattern.split("\\.", -1), 0, routingKey.split("\\.", -1), 0);
   }
 
