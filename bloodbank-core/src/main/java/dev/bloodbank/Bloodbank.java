@@ -2,6 +2,10 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.bloodbank.archive.Archive;
+import dev.bloodbank.archive.ArchiveOptions;
+import dev.bloodbank.archive.Replay;
+import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
@@ -69,6 +73,7 @@ public final class Bloodbank implements AutoCloseable {
   private final Set<AmqpPublisher> publishers = ConcurrentHashMap.newKeySet();
   private final Set<WalPublisher> durablePublishers = ConcurrentHashMap.newKeySet();
   private final Set<AmqpSubscriber<?>> subscribers = ConcurrentHashMap.newKeySet();
+  private final Set<StreamReplay<?>> replays = ConcurrentHashMap.newKeySet();
   private final Object lock = new Object();
   private final Object defaultLock = new Object();
   private final Object systemLock = new Object();
@@ -439,6 +444,109 @@ public final class Bloodbank implements AutoCloseable {
   }
 
   /**
+   * Declares the archive: a durable stream queue ({@code x-queue-type=stream}) with the options'
+   * retention, bound to the bus's exchange with their pattern, so that every event published from
+   * now on is kept until retention deletes it. Idempotent: declaring it again with the same options
+   * changes nothing. Needs RabbitMQ 3.9 or later.
+   *
+   * <p>Archiving makes the broker write every event once more, to the stream's segment files.
+   *
+   * @param archiveOptions queue name, retention, segment size and binding pattern
+   * @return the archive, for its statistics
+   * @throws BloodbankException naming the queue and the broker's reply when it exists with other
+   *     arguments or as another type of queue ({@code PRECONDITION_FAILED}), on the embedded
+   *     transport, or once the bus is closed
+   * @since 0.2.0
+   */
+  public Archive archive(ArchiveOptions archiveOptions) {
+    Objects.requireNonNull(archiveOptions, "archiveOptions");
+    requireStreams("an archive");
+    ensureOpen();
+    return StreamArchive.declare(archiveOptions, options.exchange(), connections::consuming);
+  }
+
+  /**
+   * Replays a stream queue, usually the {@linkplain #archive archive}, handing each event to the
+   * handler with a typed payload, decoded and checked as a subscriber's are; a message that cannot
+   * be decoded or breaks its schema is skipped and logged with its offset.
+   *
+   * <p>Runs until the options' end (by default the last event present now), then {@link
+   * Replay#completion()} completes. The handler runs one event at a time, in offset order; if it
+   * throws, the replay stops and the completion fails with a {@link
+   * dev.bloodbank.archive.ReplayException} naming the offset. A slow handler holds back the stream:
+   * at most {@link ReplayOptions#prefetch()} events are delivered and not acknowledged.
+   *
+   * @param replayOptions the stream, start, end, patterns, credit and offset store
+   * @param payloadType the payload class
+   * @param handler the handler
+   * @param <T> the payload type
+   * @return the running replay
+   * @throws BloodbankException naming the queue and the broker's reply when it is missing or not a
+   *     stream, when the offset store cannot be read, on the embedded transport, or once the bus is
+   *     closed
+   * @since 0.2.0
+   */
+  public <T> Replay replay(
+      ReplayOptions replayOptions, Class<T> payloadType, EventHandler<T> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return replayWithDelivery(
+        replayOptions, payloadType, (event, delivery) -> handler.handle(event));
+  }
+
+  /**
+   * Replays a stream queue with a handler that also sees each event's offset ({@link
+   * DeliveryInfo#offset()}, {@link DeliveryInfo#replayed()} true); otherwise like {@link
+   * #replay(ReplayOptions, Class, EventHandler)}.
+   *
+   * @param replayOptions the stream, start, end, patterns, credit and offset store
+   * @param payloadType the payload class
+   * @param handler the handler
+   * @param <T> the payload type
+   * @return the running replay
+   * @since 0.2.0
+   */
+  public <T> Replay replayWithDelivery(
+      ReplayOptions replayOptions, Class<T> payloadType, DeliveryHandler<T> handler) {
+    Objects.requireNonNull(replayOptions, "replayOptions");
+    Objects.requireNonNull(payloadType, "payloadType");
+    Objects.requireNonNull(handler, "handler");
+    requireStreams("a replay");
+    return create(
+        "replay",
+        () -> {
+          try {
+            return new StreamReplay<>(
+                ctx, connections.consuming(), replayOptions, payloadType, handler, replays::remove);
+          } catch (IOException | ShutdownSignalException e) {
+            String reply = BusConnections.brokerReply(e);
+            throw new BloodbankException(
+                "cannot replay stream queue '"
+                    + replayOptions.queue()
+                    + "': "
+                    + reply
+                    + (reply.contains("invalid arg 'x-stream-offset'")
+                        ? " (not a stream queue; nothing was taken from it)"
+                        : ""),
+                e);
+          }
+        },
+        r -> {
+          replays.add(r);
+          if (r.finished()) {
+            replays.remove(r); // ended already: an empty range
+          }
+        },
+        r -> r.close(System.nanoTime()));
+  }
+
+  private void requireStreams(String what) {
+    if (embedded) {
+      throw new BloodbankException(
+          what + " needs RabbitMQ stream queues; the embedded transport has none");
+    }
+  }
+
+  /**
    * Returns whether the bus is open (not closed by {@link #close()}); it may still be recovering a
    * lost connection.
    *
@@ -485,8 +593,16 @@ public final class Bloodbank implements AutoCloseable {
         }
       }
     }
-    // Subscribers before publishers: handlers finishing now still publish their side effects.
-    closeAll(new ArrayList<>(subscribers), s -> s.close(deadline), deadline);
+    // Subscribers and replays before publishers: handlers finishing now still publish their side
+    // effects.
+    List<Runnable> consumers = new ArrayList<>();
+    for (AmqpSubscriber<?> s : new ArrayList<>(subscribers)) {
+      consumers.add(() -> s.close(deadline));
+    }
+    for (StreamReplay<?> r : new ArrayList<>(replays)) {
+      consumers.add(() -> r.close(deadline));
+    }
+    closeAll(consumers, Runnable::run, deadline);
     List<Runnable> closing = new ArrayList<>();
     for (WalPublisher p : new ArrayList<>(durablePublishers)) {
       closing.add(() -> p.close(deadline));

@@ -39,6 +39,11 @@
  *     <td>yes, up to the subscriber's shutdown timeout at close</td>
  *   </tr>
  *   <tr>
+ *     <td>the consuming connection's dispatch threads ({@code bloodbank-amqp-consume-N})</td>
+ *     <td>the handlers of {@linkplain Bloodbank#replay replays}, one event at a time per replay</td>
+ *     <td>yes, up to the replay's shutdown timeout at close; the stream waits meanwhile</td>
+ *   </tr>
+ *   <tr>
  *     <td>amqp-client's threads of the publishing connection</td>
  *     <td>reading confirms and returns</td>
  *     <td>never; Bloodbank hands everything on at once</td>

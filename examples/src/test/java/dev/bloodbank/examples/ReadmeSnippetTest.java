@@ -21,7 +21,8 @@ class ReadmeSnippetTest {
   @CsvSource({
     "quickstart, examples/src/main/java/dev/bloodbank/examples/Quickstart.java",
     "testing, examples/src/test/java/dev/bloodbank/examples/HarnessExampleTest.java",
-    "transcribe-wav, examples/src/main/java/dev/bloodbank/examples/TranscribeWav.java"
+    "transcribe-wav, examples/src/main/java/dev/bloodbank/examples/TranscribeWav.java",
+    "archive-replay, examples/src/main/java/dev/bloodbank/examples/ArchiveReplay.java"
   })
   void readmeSnippetIsTheExampleCode(String name, String source) throws IOException {
     Path root = Path.of("..").toAbsolutePath().normalize();
