@@ -256,6 +256,11 @@ final class StreamReplay<T> implements Replay {
         deliver(envelope, props, body);
       } finally {
         handlerThread = null;
+        if (done.get()) {
+          // An interrupt from close() was meant for this replay's handler only: the dispatch
+          // thread goes on to serve other channels of the connection.
+          Thread.interrupted();
+        }
       }
     }
 
@@ -381,11 +386,11 @@ final class StreamReplay<T> implements Replay {
       handler.handle(event, DeliveryInfo.forReplay(queue, offset));
       return true;
     } catch (Throwable t) {
-      if (t instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
       if (done.get()) {
         return false; // interrupted by close() past its timeout: the result says where it stopped
+      }
+      if (t instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
       }
       fail(
           new ReplayException(
@@ -524,7 +529,9 @@ final class StreamReplay<T> implements Replay {
                 + " interrupting it",
             queue);
         finish(false);
-        running.interrupt();
+        if (handlerThread == running) {
+          running.interrupt();
+        }
         return;
       }
     }

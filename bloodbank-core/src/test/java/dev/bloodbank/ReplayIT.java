@@ -361,6 +361,45 @@ class ReplayIT {
   }
 
   @Test
+  void closeReturnsByItsDeadlineWhenTheHandlerIsStuck(
+      BrokerExtension.Broker broker, @TempDir Path dir) throws Exception {
+    Bloodbank bus = broker.connect();
+    Archive archive = archive(bus, broker);
+    publish(bus, "replay.item", 0, 5);
+    Path file = dir.resolve("offset");
+    CountDownLatch never = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    Replay replay =
+        bus.replay(
+            ReplayOptions.builder()
+                .queue(archive.queueName())
+                .resumeFrom(OffsetStore.file(file))
+                .shutdownTimeout(Duration.ofMillis(300))
+                .build(),
+            Item.class,
+            e -> {
+              if (e.payload().n() == 2) {
+                try {
+                  never.await();
+                } catch (InterruptedException x) {
+                  interrupted.countDown();
+                  throw x;
+                }
+              }
+            });
+    Await.until(() -> replay.lastOffset() == 1);
+    long start = System.nanoTime();
+    replay.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(interrupted.await(5, TimeUnit.SECONDS)).as("stuck handler interrupted").isTrue();
+    ReplayResult r = replay.completion().get(WAIT_S, TimeUnit.SECONDS);
+    assertThat(r.endReached()).isFalse();
+    assertThat(r.lastOffset()).isEqualTo(1);
+    // The event in progress was not done: a resumed reader starts with it.
+    assertThat(OffsetStore.file(file).load()).hasValue(1);
+  }
+
+  @Test
   void aMissingStreamFailsNamingIt(BrokerExtension.Broker broker) {
     Bloodbank bus = broker.connect();
     String name = broker.queueName("missing");
