@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
     name = "bb",
     mixinStandardHelpOptions = true,
     versionProvider = Bb.Version.class,
-    description = "Publish, check, watch and trace Bloodbank events.",
+    description = "Publish, check, watch, trace, archive and replay Bloodbank events.",
     subcommands = {
       PublishCommand.class,
       CatalogCommands.ListEvents.class,
@@ -39,6 +39,8 @@ import picocli.CommandLine.Option;
       WatchCommand.class,
       TraceCommand.class,
       WalCommand.class,
+      ArchiveCommand.class,
+      ReplayCommand.class,
       ServeCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class
@@ -92,6 +94,10 @@ public final class Bb {
   final PrintStream out;
   final PrintStream err;
   final boolean color;
+
+  /** Whether stderr is a terminal: progress lines are drawn only then. */
+  final boolean terminal;
+
   private @Nullable EventRegistry registry;
 
   Bb(
@@ -104,6 +110,7 @@ public final class Bb {
     this.stdin = stdin;
     this.out = out;
     this.err = err;
+    this.terminal = terminal;
     this.color = terminal && env.get("NO_COLOR") == null;
   }
 
@@ -161,6 +168,7 @@ public final class Bb {
         || e instanceof UnknownEventTypeException
         || e instanceof ConnectionException
         || e instanceof WalException
+        || e instanceof dev.bloodbank.archive.ReplayException
         || e instanceof IllegalArgumentException
         || e instanceof CliException
         || e instanceof Unreachable) {
