@@ -1,0 +1,152 @@
+package dev.bloodbank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bloodbank.Bloodbank;
+import dev.bloodbank.BrokerExtension;
+import dev.bloodbank.EventCodec;
+import dev.bloodbank.EventEnvelope;
+import dev.bloodbank.Publisher;
+import dev.bloodbank.PublisherOptions;
+import dev.bloodbank.validation.ValidationMode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code bb replay} on a terminal: run as its own process inside a tmux pane, whose text is read
+ * back with {@code tmux capture-pane}.
+ */
+@ExtendWith(BrokerExtension.class)
+class ReplayTerminalIT {
+  /** A tmux server of this test's own, so no one else's sessions are touched. */
+  private final String socket = "bb-it-" + UUID.randomUUID().toString().substring(0, 8);
+
+  @BeforeEach
+  void requireTmux() {
+    boolean present = Files.isExecutable(Path.of("/usr/bin/tmux"));
+    if (!present && System.getenv("CI") != null) {
+      throw new AssertionError("tmux is missing; .ci/run installs it");
+    }
+    Assumptions.assumeTrue(present, "tmux is not installed");
+  }
+
+  @AfterEach
+  void killServer() throws Exception {
+    tmux("kill-server");
+  }
+
+  private int tmux(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("tmux", "-L", socket));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : -1;
+  }
+
+  private String pane(String session) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder("tmux", "-L", socket, "capture-pane", "-p", "-t", session).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(10, TimeUnit.SECONDS);
+    return text;
+  }
+
+  private String await(String session, String text, long seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      last = pane(session);
+      if (last.contains(text)) {
+        return last;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("'" + text + "' not on the pane after " + seconds + " s:\n" + last);
+  }
+
+  /** Starts bb in a 120x20 pane; the shell then prints its exit code and stays open. */
+  private void start(BrokerExtension.Broker broker, String session, String bbArgs)
+      throws Exception {
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Path script = Files.createTempFile("bb-replay", ".sh");
+    Files.writeString(
+        script,
+        "export BLOODBANK_EXCHANGE='"
+            + broker.exchange()
+            + "'\nexec '"
+            + Path.of(System.getProperty("java.home"), "bin", "java")
+            + "' -cp '"
+            + cp
+            + "' dev.bloodbank.cli.Bb "
+            + bbArgs
+            + "\n");
+    script.toFile().deleteOnExit();
+    int rc =
+        tmux(
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "120",
+            "-y",
+            "20",
+            "sh '" + script + "'; echo EXIT=$?; sleep 60");
+    assertThat(rc).isZero();
+  }
+
+  private static void publish(BrokerExtension.Broker broker, int n) throws Exception {
+    EventCodec codec = EventCodec.create();
+    try (Bloodbank bus = broker.connect();
+        Publisher p =
+            bus.publisher(PublisherOptions.builder().validation(ValidationMode.SKIP).build())) {
+      for (int i = 0; i < n; i++) {
+        EventEnvelope<JsonNode> e =
+            EventEnvelope.builder(
+                    "test.tty", codec.parse(("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)))
+                .build();
+        p.publish(e).get(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void aTerminalShowsProgressThenTheSummaryAndCtrlCExits130(BrokerExtension.Broker broker)
+      throws Exception {
+    String q = broker.queueName("archive");
+    BbIT.Result init = BbIT.bb(broker, "archive", "init", "--queue", q);
+    assertThat(init.code()).as(init.err()).isZero();
+    publish(broker, 20);
+
+    // 20 events at 10/s: about two seconds of progress, then the summary.
+    start(broker, "done", "replay --queue " + q + " --first --republish --dry-run --rate 10/s");
+    String during = await("done", q + " ", 20);
+    assertThat(during).containsPattern(q + " \\d+ events +\\d+/s +offset ");
+    String after = await("done", "EXIT=", 60);
+    assertThat(after)
+        .contains(q + " 20 events")
+        .contains(
+            "bb: replay of '" + q + "': would republish 20, filtered 0, skipped 0, last offset 19")
+        .contains("EXIT=0");
+
+    // Ctrl-C in the middle: the summary says it stopped, and the exit code is 130.
+    start(broker, "stopped", "replay --queue " + q + " --first --republish --dry-run --rate 2/s");
+    await("stopped", q + " 2 events", 30);
+    assertThat(tmux("send-keys", "-t", "stopped", "C-c")).isZero();
+    String stopped = await("stopped", "EXIT=", 30);
+    assertThat(stopped).contains("(stopped)").contains("EXIT=130");
+  }
+}
