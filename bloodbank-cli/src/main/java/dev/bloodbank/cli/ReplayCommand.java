@@ -45,8 +45,9 @@ import picocli.CommandLine.ParentCommand;
     footer = {
       "",
       "Patterns are matched by the client: stream filtering needs RabbitMQ 3.13.",
-      "Progress (rate, events) is drawn on stderr only when it is a terminal; a summary line",
-      "always ends on stderr. Ctrl-C stops the replay and exits 130 after the summary.",
+      "Progress (events, rate; for a replay until now also percent and ETA) is drawn on",
+      "stderr only when it is a terminal; a summary line always ends on stderr.",
+      "Ctrl-C stops the replay and exits 130 after the summary.",
       "",
       "Examples:",
       "  bb replay --since 2h --print | jq .event_type",
@@ -153,9 +154,11 @@ final class ReplayCommand implements Callable<Integer> {
     ReplayOptions options = options();
     AtomicBoolean interrupted = new AtomicBoolean();
     CountDownLatch summarized = new CountDownLatch(1);
-    Progress progress = new Progress();
     try (Bloodbank bus = bb.connect(ValidationMode.SKIP);
         Sink sink = sink(bus, rep, rate)) {
+      // The end is known only for a replay until now; --until ends at an event time.
+      Progress progress =
+          new Progress(bb.terminal && end == null ? endOffset(bus.options(), queue) : -1);
       Replay replay =
           bus.replayWithDelivery(
               options,
@@ -164,6 +167,7 @@ final class ReplayCommand implements Callable<Integer> {
                 sink.accept(bus, event);
                 progress.done(delivery.offset().orElse(-1));
               });
+      progress.start(replay);
       Thread hook =
           new Thread(
               () -> {
@@ -309,6 +313,66 @@ final class ReplayCommand implements Callable<Integer> {
     default void close() {}
   }
 
+  /** A connection factory for the bus's broker, for what the bus's own connections do not do. */
+  static ConnectionFactory factory(BloodbankOptions o) {
+    ConnectionFactory f = new ConnectionFactory();
+    f.setVirtualHost(o.virtualHost());
+    f.setUsername(o.username());
+    f.setPassword(o.password());
+    f.setConnectionTimeout((int) o.connectionTimeout().toMillis());
+    if (o.tls()) {
+      try {
+        f.useSslProtocol(
+            o.sslContext() != null ? o.sslContext() : javax.net.ssl.SSLContext.getDefault());
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new Bb.CliException("no TLS context: " + e.getMessage());
+      }
+    }
+    return f;
+  }
+
+  static List<com.rabbitmq.client.Address> addresses(BloodbankOptions o) {
+    return o.addresses().stream()
+        .map(a -> new com.rabbitmq.client.Address(a.host(), a.port()))
+        .toList();
+  }
+
+  /**
+   * The offset of the stream's newest event now, for the progress line's percentage and ETA: its
+   * last chunk, read on a connection of its own. Returns -1 when it cannot tell (an empty stream
+   * delivers nothing).
+   */
+  static long endOffset(BloodbankOptions o, String queue) {
+    try (Connection c = factory(o).newConnection(addresses(o), "bb replay progress")) {
+      Channel ch = c.createChannel();
+      ch.basicQos(1000);
+      AtomicLong max = new AtomicLong(-1);
+      CountDownLatch first = new CountDownLatch(1);
+      ch.basicConsume(
+          queue,
+          false,
+          Map.of("x-stream-offset", "last"),
+          (tag, d) -> {
+            Map<String, Object> h = d.getProperties().getHeaders();
+            if (h != null && h.get("x-stream-offset") instanceof Number n) {
+              max.accumulateAndGet(n.longValue(), Math::max);
+            }
+            first.countDown();
+          },
+          tag -> {});
+      if (first.await(1, TimeUnit.SECONDS)) {
+        // The rest of the last chunk follows at once.
+        Thread.sleep(250);
+      }
+      return max.get();
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
   /**
    * Publishes to a queue through the default exchange, which the bus's publisher does not address,
    * on a connection of its own with publisher confirms.
@@ -319,32 +383,12 @@ final class ReplayCommand implements Callable<Integer> {
     private final String queue;
     private final Pacer pacer;
 
-    QueueSink(BloodbankOptions o, String queue, Pacer pacer) throws IOException {
+    QueueSink(BloodbankOptions o, String queue, Pacer pacer) {
       this.queue = queue;
       this.pacer = pacer;
-      ConnectionFactory f = new ConnectionFactory();
-      f.setVirtualHost(o.virtualHost());
-      f.setUsername(o.username());
-      f.setPassword(o.password());
-      f.setConnectionTimeout((int) o.connectionTimeout().toMillis());
-      if (o.tls()) {
-        if (o.sslContext() != null) {
-          f.useSslProtocol(o.sslContext());
-        } else {
-          try {
-            f.useSslProtocol(javax.net.ssl.SSLContext.getDefault());
-          } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IOException(e);
-          }
-        }
-      }
+      ConnectionFactory f = factory(o);
       try {
-        this.connection =
-            f.newConnection(
-                o.addresses().stream()
-                    .map(a -> new com.rabbitmq.client.Address(a.host(), a.port()))
-                    .toList(),
-                "bb replay --to-queue");
+        this.connection = f.newConnection(addresses(o), "bb replay --to-queue");
         this.channel = connection.createChannel();
         channel.confirmSelect();
         channel.queueDeclarePassive(queue);
@@ -412,32 +456,60 @@ final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  /** The progress line on a terminal's stderr, drawn from the main thread. */
+  /**
+   * The progress line on a terminal's stderr, drawn from the main thread: events done, rate, last
+   * offset, and with a known end offset the percentage and ETA.
+   */
   final class Progress {
     private final AtomicLong done = new AtomicLong();
-    private final AtomicLong offset = new AtomicLong(-1);
+    private final AtomicLong base = new AtomicLong(-1);
     private final long startNanos = System.nanoTime();
+    private final long end;
+    private volatile @Nullable Replay replay;
     private boolean drawn;
+
+    Progress(long end) {
+      this.end = end;
+    }
+
+    void start(Replay r) {
+      replay = r;
+    }
 
     void done(long at) {
       done.incrementAndGet();
-      offset.set(at);
+      base.compareAndSet(-1, at);
     }
 
     void draw() {
-      if (!bb.terminal) {
+      Replay r = replay;
+      if (!bb.terminal || r == null) {
         return;
       }
       long n = done.get();
+      long at = r.lastOffset();
+      base.compareAndSet(-1, at);
       double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-      bb.err.print(
-          String.format(
-              java.util.Locale.ROOT,
-              "\r%s %d events  %.0f/s  offset %d   ",
-              queue,
-              n,
-              n / secs,
-              offset.get()));
+      double rate = n / secs;
+      StringBuilder line =
+          new StringBuilder(
+              String.format(
+                  java.util.Locale.ROOT, "\r%s %d events  %.0f/s  offset %d", queue, n, rate, at));
+      long from = base.get();
+      if (end >= 0 && from >= 0 && at >= from && end >= from) {
+        double fraction = Math.min(1.0, (at - from + 1) / (double) (end - from + 1));
+        double offsetsPerSecond = (at - from + 1) / secs;
+        long etaSeconds =
+            offsetsPerSecond > 0 ? Math.round((end - at) / offsetsPerSecond) : Long.MAX_VALUE;
+        line.append(String.format(java.util.Locale.ROOT, "  %3.0f%%", fraction * 100));
+        if (etaSeconds != Long.MAX_VALUE) {
+          line.append(
+              String.format(
+                  java.util.Locale.ROOT, "  ETA %d:%02d", etaSeconds / 60, etaSeconds % 60));
+        }
+      }
+      line.append("   ");
+      bb.err.print(line);
       bb.err.flush();
       drawn = true;
     }

@@ -133,11 +133,12 @@ class ReplayTerminalIT {
 
     // 20 events at 10/s: about two seconds of progress, then the summary.
     start(broker, "done", "replay --queue " + q + " --first --republish --dry-run --rate 10/s");
-    String during = await("done", q + " ", 20);
-    assertThat(during).containsPattern(q + " \\d+ events +\\d+/s +offset ");
+    String during = await("done", "ETA", 20);
+    assertThat(during)
+        .containsPattern(q + " \\d+ events +\\d+/s +offset \\d+ +\\d+% +ETA \\d+:\\d\\d");
     String after = await("done", "EXIT=", 60);
     assertThat(after)
-        .contains(q + " 20 events")
+        .containsPattern(q + " 20 events +\\d+/s +offset 19 +100%")
         .contains(
             "bb: replay of '" + q + "': would republish 20, filtered 0, skipped 0, last offset 19")
         .contains("EXIT=0");
