@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -54,15 +55,29 @@ class CallbacksIT {
       BrokerExtension.Broker broker) throws Exception {
     AtomicInteger n = new AtomicInteger();
     ExecutorService mine =
-        Executors.newCachedThreadPool(r -> new Thread(r, "app-callbacks-" + n.incrementAndGet()));
+        Executors.newSingleThreadExecutor(
+            r -> new Thread(r, "app-callbacks-" + n.incrementAndGet()));
     try {
       Bloodbank bus = broker.connect(o -> o.callbackExecutor(mine));
       broker.rawQueue("mine.#");
-      String thread =
+      // The completion waits behind this task until the continuation is attached: otherwise a
+      // fast confirm (the embedded broker's) can complete the future first, and the continuation
+      // then runs on this thread, which says nothing about the bus.
+      CountDownLatch attached = new CountDownLatch(1);
+      mine.execute(
+          () -> {
+            try {
+              attached.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      CompletableFuture<String> ran =
           bus.publisher()
               .publish("mine.one", Map.of("i", 1))
-              .thenApply(e -> Thread.currentThread().getName())
-              .get(10, TimeUnit.SECONDS);
+              .thenApply(e -> Thread.currentThread().getName());
+      attached.countDown();
+      String thread = ran.get(10, TimeUnit.SECONDS);
       assertThat(thread).startsWith("app-callbacks-");
       assertThat(bus.callbackExecutor()).isSameAs(mine);
       bus.close();
