@@ -9,6 +9,7 @@ import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.correlation.CorrelationRecorder;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
+import dev.bloodbank.deadletter.DeadLetters;
 import dev.bloodbank.embedded.EmbeddedBroker;
 import dev.bloodbank.internal.BusObserver;
 import dev.bloodbank.observability.BloodbankObservability;
@@ -537,6 +538,25 @@ public final class Bloodbank implements AutoCloseable {
           }
         },
         r -> r.close(System.nanoTime()));
+  }
+
+  /**
+   * Returns the dead-letter tools: a dead-letter queue's counts, its events shown without taking
+   * them, moved back to the queues whose consumers failed (each removed only after the broker
+   * confirmed its copy), or purged. Each call opens its own channels.
+   *
+   * @return the dead-letter tools of this bus
+   * @throws BloodbankException on the embedded transport, which keeps no dead letters in queues, or
+   *     once the bus is closed
+   * @since 0.2.0
+   */
+  public DeadLetters deadLetters() {
+    if (embedded) {
+      throw new BloodbankException(
+          "dead-letter queues need RabbitMQ; the embedded transport has none");
+    }
+    ensureOpen();
+    return new AmqpDeadLetters(connections, () -> !closed);
   }
 
   private void requireStreams(String what) {

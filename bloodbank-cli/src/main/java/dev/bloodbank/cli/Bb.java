@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
     name = "bb",
     mixinStandardHelpOptions = true,
     versionProvider = Bb.Version.class,
-    description = "Publish, check, watch, trace, archive and replay Bloodbank events.",
+    description =
+        "Publish, check, watch, trace, archive and replay Bloodbank events; tend dead letters.",
     subcommands = {
       PublishCommand.class,
       CatalogCommands.ListEvents.class,
@@ -41,6 +42,7 @@ import picocli.CommandLine.Option;
       WalCommand.class,
       ArchiveCommand.class,
       ReplayCommand.class,
+      DlqCommand.class,
       ServeCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class

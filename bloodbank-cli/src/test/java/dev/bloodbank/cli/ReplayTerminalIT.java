@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@code bb replay} on a terminal: run as its own process inside a tmux pane, whose text is read
- * back with {@code tmux capture-pane}.
+ * {@code bb replay} and {@code bb dlq replay} on a terminal: run as their own processes inside a
+ * tmux pane, whose text is read back with {@code tmux capture-pane}.
  */
 @ExtendWith(BrokerExtension.class)
 class ReplayTerminalIT {
@@ -149,5 +149,35 @@ class ReplayTerminalIT {
     assertThat(tmux("send-keys", "-t", "stopped", "C-c")).isZero();
     String stopped = await("stopped", "EXIT=", 30);
     assertThat(stopped).contains("(stopped)").contains("EXIT=130");
+  }
+
+  @Test
+  void aDeadLetterReplayShowsProgressAndCtrlCStopsWithNothingLostOrMovedTwice(
+      BrokerExtension.Broker broker) throws Exception {
+    DlqCliIT.Dead d = DlqCliIT.deadLetters(broker, 20);
+    start(broker, "dlq", "dlq replay " + d.dlq() + " --rate 10/s");
+    String during = await("dlq", "ETA", 20);
+    assertThat(during).containsPattern("moved \\d+  left 0  \\d+/s +\\d+%  ETA \\d+:\\d\\d");
+    String after = await("dlq", "EXIT=", 60);
+    assertThat(after)
+        .containsPattern("moved 20  left 0  \\d+/s +100%")
+        .contains("bb: dead-letter replay of '" + d.dlq() + "': moved 20, skipped 0, unmovable 0,")
+        .contains("EXIT=0");
+    assertThat(broker.drain(d.queue(), 30, java.time.Duration.ofSeconds(2))).hasSize(20);
+
+    // Ctrl-C in the middle: the event in progress finishes, the rest stay; a second run moves them.
+    DlqCliIT.Dead more = DlqCliIT.deadLetters(broker, 20);
+    start(broker, "dlqstop", "dlq replay " + more.dlq() + " --rate 4/s");
+    await("dlqstop", "moved 3 ", 30);
+    assertThat(tmux("send-keys", "-t", "dlqstop", "C-c")).isZero();
+    String stopped = await("dlqstop", "EXIT=", 30);
+    assertThat(stopped).contains("(stopped)").contains("EXIT=130");
+    BbIT.Result rest = BbIT.bb(broker, "dlq", "replay", more.dlq());
+    assertThat(rest.code()).as(rest.err()).isZero();
+    List<String> ids = new ArrayList<>();
+    for (var g : broker.drain(more.queue(), 40, java.time.Duration.ofSeconds(2))) {
+      ids.add(g.getProps().getMessageId());
+    }
+    assertThat(ids).containsExactlyElementsOf(more.ids());
   }
 }

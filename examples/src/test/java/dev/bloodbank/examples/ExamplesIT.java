@@ -82,6 +82,19 @@ class ExamplesIT {
     assertObservability(out);
   }
 
+  @Test
+  void deadLetterExampleShowsTheFailureAndMovesTheEventBack() throws Exception {
+    String out = run(DeadLetterExample::main);
+    assertThat(out)
+        .contains(DeadLetterExample.QUEUE + ".dlq holds 1 event(s)")
+        .containsPattern(
+            "llm.prompt \\S+ from "
+                + DeadLetterExample.QUEUE
+                + ": handler-failed after 2 attempt\\(s\\): model gateway unavailable")
+        .contains("moved 1 back, 0 remaining")
+        .containsPattern("handled \\S+: hello");
+  }
+
   private static void assertObservability(String out) {
     String producer =
         out.lines().filter(l -> l.startsWith("span PRODUCER 'publish ")).findFirst().orElseThrow();

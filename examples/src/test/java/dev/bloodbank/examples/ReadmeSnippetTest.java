@@ -22,7 +22,8 @@ class ReadmeSnippetTest {
     "quickstart, examples/src/main/java/dev/bloodbank/examples/Quickstart.java",
     "testing, examples/src/test/java/dev/bloodbank/examples/HarnessExampleTest.java",
     "transcribe-wav, examples/src/main/java/dev/bloodbank/examples/TranscribeWav.java",
-    "archive-replay, examples/src/main/java/dev/bloodbank/examples/ArchiveReplay.java"
+    "archive-replay, examples/src/main/java/dev/bloodbank/examples/ArchiveReplay.java",
+    "dead-letters, examples/src/main/java/dev/bloodbank/examples/DeadLetterExample.java"
   })
   void readmeSnippetIsTheExampleCode(String name, String source) throws IOException {
     Path root = Path.of("..").toAbsolutePath().normalize();
