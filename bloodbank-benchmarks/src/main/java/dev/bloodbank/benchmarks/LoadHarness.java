@@ -13,6 +13,10 @@ import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.Subscriber;
 import dev.bloodbank.SubscriberOptions;
+import dev.bloodbank.archive.ArchiveOptions;
+import dev.bloodbank.archive.Replay;
+import dev.bloodbank.archive.ReplayOptions;
+import dev.bloodbank.archive.ReplayResult;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.observability.BloodbankObservability;
 import dev.bloodbank.schemas.voice.TranscriptionCompleted;
@@ -68,6 +72,11 @@ import org.jspecify.annotations.Nullable;
  * registry's publish and consume timer counts. In the full run they come last, so that the other
  * rows are measured in a JVM that has not loaded Micrometer or OpenTelemetry.
  *
+ * <p>The archive rows ({@code --only archive} for just these, with their table and JSON; issue #20)
+ * put the Bloodbank publish row with the archive stream bound to the exchange next to the same
+ * without, and read {@code --replay N} (1,000,000) archived events with amqp-client and with {@code
+ * bus.replay}, sampling the heap after GC meanwhile.
+ *
  * <p>The gateway rows ({@code --only gateway} for just these, with their table and JSON) put a
  * {@code bloodbank-server} started in this JVM next to the SDK publishing the same 1 KB {@code
  * llm.prompt} events directly, in the same run: throughput with {@code --in-flight N} (32) HTTP
@@ -88,6 +97,7 @@ public final class LoadHarness {
   private int rate = 1000;
   private int consumeCount = 50_000;
   private int drainCount = 1_000_000;
+  private int replayCount = 1_000_000;
   private Path json = Path.of("target", "benchmark-results.json");
   // One part only (publish, latency, consume, drain), e.g. to profile it; no table then.
   // "gateway" and "observability" run those rows only, with their table.
@@ -123,13 +133,16 @@ public final class LoadHarness {
         case "--rate" -> h.rate = Integer.parseInt(args[++i]);
         case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
         case "--drain" -> h.drainCount = Integer.parseInt(args[++i]);
+        case "--replay" -> h.replayCount = Integer.parseInt(args[++i]);
         case "--json" -> h.json = Path.of(args[++i]);
         case "--only" -> {
           h.only = args[++i];
-          if (!List.of("publish", "latency", "consume", "drain", "gateway", "observability")
+          if (!List.of(
+                  "publish", "latency", "consume", "drain", "gateway", "observability", "archive")
               .contains(h.only)) {
             throw new IllegalArgumentException(
-                "--only takes publish, latency, consume, drain, gateway or observability, was '"
+                "--only takes publish, latency, consume, drain, gateway, observability or archive,"
+                    + " was '"
                     + h.only
                     + "'");
           }
@@ -146,6 +159,7 @@ public final class LoadHarness {
           h.latencySeconds = 1;
           h.consumeCount = 2000;
           h.drainCount = 5000;
+          h.replayCount = 5000;
           h.sseClients = 20;
           h.sseRate = 500;
           h.gatewayWarmUp = 1;
@@ -229,6 +243,9 @@ public final class LoadHarness {
         sdkHeapPeak = peakHeapAfterGc.get(); // the gateway's own heap is reported on its own
         gateway(results);
       }
+      if (only.isEmpty() || only.equals("archive")) {
+        archive(results, plain); // after the SDK's heap figure was taken: it reports its own
+      }
       if (only.isEmpty() || only.equals("observability")) {
         observability(results, plain); // after the gateway's heap figure was taken
       }
@@ -239,7 +256,10 @@ public final class LoadHarness {
       }
       raw.close();
     }
-    if (only.isEmpty() || only.equals("gateway") || only.equals("observability")) {
+    if (only.isEmpty()
+        || only.equals("gateway")
+        || only.equals("observability")
+        || only.equals("archive")) {
       report(results);
     } else {
       results.forEach((k, v) -> System.out.printf("%s: median %.2f of %s%n", k, median(v), v));
@@ -1138,6 +1158,225 @@ public final class LoadHarness {
     json.put("sanity_met", spansMet && timersMet);
   }
 
+  // ---- archive and replay (#20) ---------------------------------------------------------
+
+  private static final String ARCHIVE = "bloodbank.bench.archive";
+  private static final String ARC_PUB_OFF = "bloodbank publish, no archive";
+  private static final String ARC_PUB_ON = "bloodbank publish, archive bound";
+  private static final String REPLAY_RAW = "raw stream read";
+  private static final String REPLAY_BB = "bloodbank replay";
+  private static final int REPLAY_PREFETCH = ReplayOptions.DEFAULT_PREFETCH;
+  private double replayHeapBeforeMb = Double.NaN;
+  private double replayHeapPeakMb = Double.NaN;
+
+  /**
+   * The archive's cost on the publish path (the Bloodbank publish row with and without the archive
+   * stream bound to the exchange, interleaved, the order alternating), then reading {@code --replay
+   * N} archived events: amqp-client consuming the stream from {@code first} with the same prefetch
+   * and acknowledging in the same groups, against {@code bus.replay} handing each event to a typed
+   * handler, with the heap after GC sampled during the replays.
+   */
+  private void archive(Map<String, List<Double>> results, BloodbankOptions plain) throws Exception {
+    try (Bloodbank bus = Bloodbank.connect(plain);
+        Channel ch = raw.createChannel()) {
+      ch.queueDelete(ARCHIVE);
+      ArchiveOptions options =
+          ArchiveOptions.builder().queue(ARCHIVE).maxAge(java.time.Duration.ofHours(1)).build();
+      bus.archive(options);
+      try {
+        bbPublish(bus, false, ARC_PUB_ON, null); // warm-up, archive bound
+        for (int r = 0; r < runs; r++) {
+          for (boolean bound :
+              r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+            if (bound) {
+              ch.queueBind(ARCHIVE, EXCHANGE, "#");
+            } else {
+              ch.queueUnbind(ARCHIVE, EXCHANGE, "#");
+            }
+            String label = bound ? ARC_PUB_ON : ARC_PUB_OFF;
+            add(results, label, bbPublish(bus, false, label, null));
+          }
+        }
+        // A stream of exactly the events to read: through the default exchange, so the sink queue
+        // and the rows above do not see them.
+        ch.queueDelete(ARCHIVE);
+        bus.archive(options);
+        ch.queueUnbind(ARCHIVE, EXCHANGE, "#");
+        fillArchive(replayCount);
+        rawStreamRead(Math.min(replayCount, 50_000)); // warm-up
+        bbReplay(bus, Math.min(replayCount, 50_000));
+        System.gc();
+        replayHeapBeforeMb = heapAfterGcMb();
+        peakHeapAfterGc.set(0);
+        for (int r = 0; r < runs; r++) {
+          add(results, REPLAY_RAW, rawStreamRead(replayCount));
+          add(results, REPLAY_BB, bbReplay(bus, replayCount));
+        }
+        replayHeapPeakMb = peakHeapAfterGc.get() / 1024.0 / 1024.0;
+      } finally {
+        ch.queueDelete(ARCHIVE);
+      }
+    }
+  }
+
+  private static double heapAfterGcMb() {
+    long used = 0;
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null) {
+        used += p.getCollectionUsage().getUsed();
+      }
+    }
+    return used / 1024.0 / 1024.0;
+  }
+
+  /** {@code n} events with the contract's properties straight into the archive stream. */
+  private void fillArchive(int n) throws Exception {
+    Channel ch = raw.createChannel();
+    ch.confirmSelect();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      ch.basicPublish("", ARCHIVE, false, contractProperties(), body);
+      if (i % 1000 == 999) {
+        ch.waitForConfirmsOrDie(60_000);
+      }
+    }
+    ch.waitForConfirmsOrDie(60_000);
+    ch.close();
+    System.out.printf(
+        "archive filled with %,d events of %d bytes in %.1f s%n",
+        n, body.length, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * amqp-client reading the stream from {@code first}: prefetch as the replay's, acknowledging
+   * every half prefetch with {@code multiple}, as the replay does, touching each body.
+   */
+  private double rawStreamRead(int n) throws Exception {
+    Channel ch = raw.createChannel();
+    ch.basicQos(REPLAY_PREFETCH);
+    CountDownLatch done = new CountDownLatch(1);
+    AtomicLong seen = new AtomicLong();
+    int ackEvery = Math.max(1, REPLAY_PREFETCH / 2);
+    long start = System.nanoTime();
+    CpuMeter.Reading c0 = cpu.read();
+    ch.basicConsume(
+        ARCHIVE,
+        false,
+        Map.of("x-stream-offset", "first"),
+        new DefaultConsumer(ch) {
+          @Override
+          public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] b)
+              throws IOException {
+            new String(b, StandardCharsets.UTF_8).length();
+            long k = seen.incrementAndGet();
+            if (k % ackEvery == 0 || k == n) {
+              getChannel().basicAck(env.getDeliveryTag(), true);
+            }
+            if (k == n) {
+              done.countDown();
+            }
+          }
+        });
+    if (!done.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("raw stream read: " + seen.get() + " of " + n);
+    }
+    double rate = n / ((System.nanoTime() - start) / 1e9);
+    cpuSample(REPLAY_RAW, c0, n);
+    ch.abort();
+    return rate;
+  }
+
+  /** {@code bus.replay} from the first event until now, typed, counting. */
+  private double bbReplay(Bloodbank bus, int n) throws Exception {
+    AtomicLong seen = new AtomicLong();
+    long start = System.nanoTime();
+    CpuMeter.Reading c0 = cpu.read();
+    try (Replay replay =
+        bus.replay(
+            ReplayOptions.builder().queue(ARCHIVE).fromFirst().untilNow().build(),
+            TranscriptionCompleted.class,
+            e -> {
+              if (e.payload().getText() != null) {
+                seen.incrementAndGet();
+              }
+            })) {
+      ReplayResult result = replay.completion().get(10, TimeUnit.MINUTES);
+      if (result.handled() < n) {
+        throw new IllegalStateException("replay: " + result.handled() + " of " + n);
+      }
+      double rate = result.handled() / ((System.nanoTime() - start) / 1e9);
+      cpuSample(REPLAY_BB, c0, result.handled());
+      return rate;
+    }
+  }
+
+  private void archiveRows(
+      StringBuilder t, Map<String, List<Double>> r, Map<String, Object> json, boolean header) {
+    if (header) {
+      t.append(
+          "| **archive**: the Bloodbank publish row with and without the archive stream bound;"
+              + " raw column = without | | | | | |\n");
+    }
+    double off = median(r.get(ARC_PUB_OFF));
+    double on = median(r.get(ARC_PUB_ON));
+    boolean pubMet = on / off >= 0.90;
+    row(
+        t,
+        "publish with the archive bound vs without, 1 KB persistent, confirms, window 1000 (msg/s)",
+        off,
+        on,
+        on / off,
+        "≥ 0.90",
+        pubMet);
+    double rawRead = median(r.get(REPLAY_RAW));
+    double bbRead = median(r.get(REPLAY_BB));
+    boolean readMet = bbRead >= 50_000;
+    row(
+        t,
+        String.format(
+            "replay of %,d archived 1 KB events from first, typed handler, prefetch %d (events/s);"
+                + " target is absolute",
+            replayCount, REPLAY_PREFETCH),
+        rawRead,
+        bbRead,
+        bbRead / rawRead,
+        "≥ 50,000/s",
+        readMet);
+    double cpuRaw = median(cpuPerMessage.get(REPLAY_RAW + ", client"));
+    double cpuBb = median(cpuPerMessage.get(REPLAY_BB + ", client"));
+    t.append(
+        String.format(
+            "| client CPU per replayed event (µs) | %.1f | %.1f | %.2f | | |%n",
+            cpuRaw, cpuBb, cpuBb / cpuRaw));
+    double growth = replayHeapPeakMb - replayHeapBeforeMb;
+    boolean heapMet = growth < 32;
+    t.append(
+        String.format(
+            "| heap after GC during the replays: before, peak (MB) | %.0f | %.0f | +%.0f | < +32 |"
+                + " %s |%n",
+            replayHeapBeforeMb, replayHeapPeakMb, growth, heapMet ? "yes" : "NO"));
+    Map<String, Object> pub = new LinkedHashMap<>();
+    pub.put("off", off);
+    pub.put("on", on);
+    pub.put("ratio", on / off);
+    pub.put("target_ratio", 0.90);
+    pub.put("met", pubMet);
+    Map<String, Object> read = new LinkedHashMap<>();
+    read.put("events", replayCount);
+    read.put("raw", rawRead);
+    read.put("bloodbank", bbRead);
+    read.put("ratio", bbRead / rawRead);
+    read.put("client_cpu_us_per_event_raw", cpuRaw);
+    read.put("client_cpu_us_per_event_bloodbank", cpuBb);
+    read.put("target_events_per_second", 50_000);
+    read.put("met", readMet);
+    read.put("heap_after_gc_before_mb", replayHeapBeforeMb);
+    read.put("heap_after_gc_peak_mb", replayHeapPeakMb);
+    read.put("heap_met", heapMet);
+    json.put("publish", pub);
+    json.put("replay", read);
+  }
+
   // ---- heap and report ------------------------------------------------------------------
 
   private Thread heapSampler() {
@@ -1167,7 +1406,13 @@ public final class LoadHarness {
     double heapMb = (sdkHeapPeak >= 0 ? sdkHeapPeak : peakHeapAfterGc.get()) / 1024.0 / 1024.0;
     Map<String, Object> gatewayJson = new LinkedHashMap<>();
     Map<String, Object> observabilityJson = new LinkedHashMap<>();
-    if (only.equals("observability")) {
+    if (only.equals("archive")) {
+      t.append(
+          String.format(
+              "Bloodbank archive and replay, %s, RabbitMQ %s, medians of %d run(s)%n",
+              LocalDate.now(), serverVersion(), runs));
+      t.append("| measure | raw | Bloodbank | ratio | target | met |\n|---|---|---|---|---|---|\n");
+    } else if (only.equals("observability")) {
       t.append(
           String.format(
               "Bloodbank with metrics and tracing on vs off, %s, RabbitMQ %s, medians of %d"
@@ -1191,6 +1436,10 @@ public final class LoadHarness {
     if (r.containsKey(GW)) {
       gatewayRows(t, r, gatewayJson);
     }
+    Map<String, Object> archiveJson = new LinkedHashMap<>();
+    if (r.containsKey(ARC_PUB_OFF)) {
+      archiveRows(t, r, archiveJson, only.isEmpty());
+    }
     if (r.containsKey(OBS_PUB_OFF)) {
       observabilityRows(t, r, observabilityJson, only.isEmpty());
     }
@@ -1211,6 +1460,9 @@ public final class LoadHarness {
     }
     if (!observabilityJson.isEmpty()) {
       out.put("observability", observabilityJson);
+    }
+    if (!archiveJson.isEmpty()) {
+      out.put("archive", archiveJson);
     }
     Files.createDirectories(json.toAbsolutePath().getParent());
     Files.writeString(
