@@ -2,7 +2,10 @@ package dev.bloodbank;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bloodbank.correlation.CorrelationRecorder;
+import dev.bloodbank.registry.EventRegistry;
+import dev.bloodbank.registry.UpcastStep;
 import dev.bloodbank.validation.EventValidator;
+import dev.bloodbank.validation.PayloadSchema;
 import dev.bloodbank.validation.SchemaValidationException;
 import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.validation.Violation;
@@ -22,6 +25,9 @@ final class EventChecks {
   private final EventValidator validator;
   private final ValidationMode busMode;
   private final @Nullable CorrelationRecorder recorder;
+  // Compiled once per registered step: the step is compared by identity.
+  private final Map<UpcastStep, PayloadSchema> olderSchemas =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   EventChecks(
       EventCodec codec,
@@ -41,6 +47,91 @@ final class EventChecks {
   /** The checks a publisher with this validation mode (null: the bus's) makes around each send. */
   EventInterceptor outbound(@Nullable ValidationMode mode) {
     return new Outbound(mode != null ? mode : busMode);
+  }
+
+  /**
+   * A received event in its current shape: when upcasters are registered for its type, the current
+   * schema rejects its payload and an older version's schema accepts it, the payload goes through
+   * the upcasters from that version on (newest version tried first). Otherwise the event itself.
+   *
+   * @throws UpcastException when an upcaster throws, naming the type and versions
+   */
+  EventEnvelope<JsonNode> upcast(EventEnvelope<JsonNode> event) {
+    EventRegistry registry = validator.registry();
+    if (!registry.hasUpcasters()) {
+      return event;
+    }
+    Map<Integer, UpcastStep> steps = registry.upcasters(event.eventType());
+    if (steps.isEmpty()) {
+      return event;
+    }
+    JsonNode payload = event.payload();
+    if (validator.checkPayload(event.eventType(), payload, ValidationMode.PERMISSIVE).isValid()) {
+      return event;
+    }
+    int current = registry.schemaVersion(event.eventType());
+    List<Integer> froms = new ArrayList<>(steps.keySet());
+    froms.sort(java.util.Comparator.reverseOrder());
+    for (int from : froms) {
+      if (!reaches(steps, from, current)
+          || !olderSchemas
+              .computeIfAbsent(steps.get(from), s -> validator.compile(s.fromSchema()))
+              .accepts(payload)) {
+        continue;
+      }
+      JsonNode shaped = payload.deepCopy();
+      int version = from;
+      while (version < current) {
+        UpcastStep step = steps.get(version);
+        try {
+          shaped = step.upcaster().upcast(shaped);
+        } catch (RuntimeException e) {
+          throw new UpcastException(
+              "the upcaster of "
+                  + event.eventType()
+                  + " from version "
+                  + step.fromVersion()
+                  + " to "
+                  + step.toVersion()
+                  + " failed: "
+                  + e,
+              e);
+        }
+        if (shaped == null) {
+          throw new UpcastException(
+              "the upcaster of "
+                  + event.eventType()
+                  + " from version "
+                  + step.fromVersion()
+                  + " returned null",
+              null);
+        }
+        version = step.toVersion();
+      }
+      return event.withPayload(shaped);
+    }
+    return event;
+  }
+
+  private static boolean reaches(Map<Integer, UpcastStep> steps, int from, int current) {
+    int v = from;
+    while (v < current) {
+      UpcastStep s = steps.get(v);
+      if (s == null) {
+        return false;
+      }
+      v = s.toVersion();
+    }
+    return v == current;
+  }
+
+  /** An upcaster threw or returned nothing: the event is refused as invalid. */
+  static final class UpcastException extends BloodbankException {
+    private static final long serialVersionUID = 1L;
+
+    UpcastException(String message, @Nullable Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /** Schema violations of a received event; empty when valid or when validation is off. */

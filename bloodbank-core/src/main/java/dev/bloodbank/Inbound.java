@@ -69,6 +69,19 @@ final class Inbound {
     try {
       EventEnvelope<JsonNode> raw = ctx.codec().decode(body);
       BusObserver.eventQuietly(observed, raw);
+      try {
+        raw = ctx.checks().upcast(raw);
+      } catch (EventChecks.UpcastException e) {
+        ctx.observer().validationFailed(raw.eventType(), direction);
+        return new Result<>(
+            null,
+            new Rejection(
+                FailureHeaders.REASON_INVALID,
+                e.getClass().getName(),
+                describeMessage(e),
+                null,
+                BusObserver.INVALID));
+      }
       List<String> violations = ctx.checks().inboundViolations(raw);
       if (!violations.isEmpty()) {
         ctx.observer().validationFailed(raw.eventType(), direction);

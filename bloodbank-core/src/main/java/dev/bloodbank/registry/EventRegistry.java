@@ -47,6 +47,13 @@ public final class EventRegistry {
   /** Classpath resource name of a catalog index. */
   public static final String CATALOG_RESOURCE = "META-INF/bloodbank/catalog.json";
 
+  /**
+   * Classpath folder of released schema versions: {@code <prefix><event type>/v<N>.schema.json}.
+   *
+   * @since 0.2.0
+   */
+  public static final String HISTORY_RESOURCE_PREFIX = "META-INF/bloodbank/schema-history/";
+
   /** Highest catalog index {@code format} this registry understands. */
   public static final int CATALOG_FORMAT = 1;
 
@@ -59,6 +66,8 @@ public final class EventRegistry {
   private volatile State state = new State(Map.of(), Map.of());
   private final Map<EventDefinition, JsonNode> schemas = new ConcurrentHashMap<>();
   private final Map<String, JsonNode> envelopeSchemas = new ConcurrentHashMap<>();
+  // Event type -> from version -> step; each map replaced whole under the write lock.
+  private final Map<String, Map<Integer, UpcastStep>> upcasters = new ConcurrentHashMap<>();
   private volatile @Nullable String envelopeSchemaLocation;
   private final Map<String, String> idBases = new ConcurrentHashMap<>();
 
@@ -260,6 +269,145 @@ public final class EventRegistry {
       }
     }
     return this;
+  }
+
+  /**
+   * Returns the version of an event type's current schema: its {@code x-bloodbank.version}, 1 when
+   * it has none.
+   *
+   * @param eventType the routing key
+   * @return the version, at least 1
+   * @throws UnknownEventTypeException if the type is unknown
+   * @throws BloodbankException if the schema resource is missing or malformed, naming it
+   * @since 0.2.0
+   */
+  public int schemaVersion(String eventType) {
+    JsonNode v = schema(eventType).path("x-bloodbank").path("version");
+    return v.canConvertToInt() && v.asInt() >= 1 ? v.asInt() : 1;
+  }
+
+  /**
+   * Returns a released version of an event type's schema from the class path ({@value
+   * #HISTORY_RESOURCE_PREFIX}{@code <event type>/v<N>.schema.json}, which {@code bloodbank-schemas}
+   * ships for its catalog).
+   *
+   * @param eventType the routing key
+   * @param version the version
+   * @return the schema, or empty when no such resource is on the class path
+   * @throws BloodbankException if the resource is malformed, naming it
+   * @since 0.2.0
+   */
+  public Optional<JsonNode> historySchema(String eventType, int version) {
+    Objects.requireNonNull(eventType, "eventType");
+    String resource = HISTORY_RESOURCE_PREFIX + eventType + "/v" + version + ".schema.json";
+    if (loader.getResource(resource) == null) {
+      return Optional.empty();
+    }
+    return Optional.of(loadSchema(EventDefinition.CLASSPATH_PREFIX + resource));
+  }
+
+  /**
+   * Registers an upcaster from a released version of an event type's schema, found with {@link
+   * #historySchema(String, int)}, to a later one. Subscribers and replays of this registry's buses
+   * then hand their handlers events of the older version in the current shape: a received payload
+   * that the current schema rejects and the older version's schema accepts goes through the
+   * upcasters from that version up to {@link #schemaVersion(String)}, and is then validated and
+   * mapped as usual. A payload the current schema accepts is never upcast.
+   *
+   * @param eventType a registered event type
+   * @param fromVersion the version the upcaster reads, at least 1
+   * @param toVersion the version it writes, above {@code fromVersion} and at most the current
+   * @param upcaster the function
+   * @return this registry
+   * @throws UnknownEventTypeException if the type is not registered
+   * @throws IllegalArgumentException when the versions are out of range, naming them
+   * @throws IllegalStateException when an upcaster from that version is registered already
+   * @throws BloodbankException when the class path has no schema of {@code fromVersion}
+   * @since 0.2.0
+   */
+  public EventRegistry upcaster(
+      String eventType, int fromVersion, int toVersion, Upcaster upcaster) {
+    require(eventType);
+    JsonNode schema =
+        historySchema(eventType, fromVersion)
+            .orElseThrow(
+                () ->
+                    new BloodbankException(
+                        "no schema of "
+                            + eventType
+                            + " version "
+                            + fromVersion
+                            + " on the class path ("
+                            + HISTORY_RESOURCE_PREFIX
+                            + eventType
+                            + "/v"
+                            + fromVersion
+                            + ".schema.json); give it to upcaster(type, from, to, schema, fn)"));
+    return upcaster(eventType, fromVersion, toVersion, schema, upcaster);
+  }
+
+  /**
+   * Registers an upcaster as {@link #upcaster(String, int, int, Upcaster)} does, with the older
+   * version's schema given in code.
+   *
+   * @param eventType a registered event type
+   * @param fromVersion the version the upcaster reads, at least 1
+   * @param toVersion the version it writes, above {@code fromVersion} and at most the current
+   * @param fromSchema the JSON Schema of {@code fromVersion}'s payload
+   * @param upcaster the function
+   * @return this registry
+   * @throws UnknownEventTypeException if the type is not registered
+   * @throws IllegalArgumentException when the versions are out of range, naming them
+   * @throws IllegalStateException when an upcaster from that version is registered already
+   * @since 0.2.0
+   */
+  public EventRegistry upcaster(
+      String eventType, int fromVersion, int toVersion, JsonNode fromSchema, Upcaster upcaster) {
+    require(eventType);
+    int current = schemaVersion(eventType);
+    UpcastStep step = new UpcastStep(eventType, fromVersion, toVersion, fromSchema, upcaster);
+    if (toVersion > current) {
+      throw new IllegalArgumentException(
+          "an upcaster of "
+              + eventType
+              + " to version "
+              + toVersion
+              + " goes beyond its current schema, version "
+              + current
+              + " (x-bloodbank.version)");
+    }
+    synchronized (writeLock) {
+      Map<Integer, UpcastStep> steps = new HashMap<>(upcasters.getOrDefault(eventType, Map.of()));
+      if (steps.containsKey(fromVersion)) {
+        throw new IllegalStateException(
+            "an upcaster of " + eventType + " from version " + fromVersion + " is registered");
+      }
+      steps.put(fromVersion, step);
+      upcasters.put(eventType, Map.copyOf(steps));
+    }
+    return this;
+  }
+
+  /**
+   * Returns the upcasters registered for an event type, by the version they read.
+   *
+   * @param eventType the routing key
+   * @return the steps, empty when none
+   * @since 0.2.0
+   */
+  public Map<Integer, UpcastStep> upcasters(String eventType) {
+    return upcasters.getOrDefault(Objects.requireNonNull(eventType, "eventType"), Map.of());
+  }
+
+  /**
+   * Returns whether any upcaster is registered, for a receiving path that skips the work when none
+   * is.
+   *
+   * @return true once one is registered
+   * @since 0.2.0
+   */
+  public boolean hasUpcasters() {
+    return !upcasters.isEmpty();
   }
 
   /**

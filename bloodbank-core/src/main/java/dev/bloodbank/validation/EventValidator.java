@@ -502,6 +502,59 @@ public final class EventValidator {
     }
   }
 
+  /**
+   * Compiles a payload schema that is not the registry's current one for its event type (an older
+   * version of it, a candidate), configured as the catalog's schemas are. Relative {@code $ref}s
+   * resolve against the schema's {@code $id}, and catalog ids from the class path; nothing is
+   * fetched over the network.
+   *
+   * @param schema the JSON Schema document
+   * @return the compiled schema
+   * @throws BloodbankException if it cannot be compiled, with the validator's reason
+   * @since 0.2.0
+   */
+  public PayloadSchema compile(JsonNode schema) {
+    Objects.requireNonNull(schema, "schema");
+    JsonNode copy = schema.deepCopy();
+    String id = copy.path("$id").isTextual() ? copy.get("$id").textValue() : null;
+    // Compiled documents are known by their id: an older version usually keeps the current one's,
+    // so it is compiled without it, at a location of its own that resolves relative $refs the same.
+    JsonNode compiledNode = copy;
+    String location = "urn:bloodbank:compiled:" + COMPILED.incrementAndGet();
+    if (id != null && copy.isObject()) {
+      compiledNode = copy.deepCopy();
+      ((com.fasterxml.jackson.databind.node.ObjectNode) compiledNode).remove("$id");
+      location = id + (id.contains("?") ? "&" : "?") + "compiled=" + COMPILED.incrementAndGet();
+    }
+    try {
+      Schema s = schemas.getSchema(SchemaLocation.of(location), compiledNode);
+      s.initializeValidators();
+      FastSchema fast = FastSchema.compile(copy);
+      return new PayloadSchema() {
+        @Override
+        public JsonNode schema() {
+          return copy.deepCopy();
+        }
+
+        @Override
+        public List<Violation> check(JsonNode payload) {
+          Objects.requireNonNull(payload, "payload");
+          if (fast != null && fast.accepts(payload)) {
+            return List.of();
+          }
+          List<Violation> out = new ArrayList<>(0);
+          addViolations(s.validate(payload), Violation.Part.PAYLOAD, out);
+          return List.copyOf(out);
+        }
+      };
+    } catch (RuntimeException e) {
+      throw new BloodbankException("cannot compile the schema " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong COMPILED =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** The reference validator for a schema document, configured as for the catalog; for tests. */
   Schema referenceSchema(JsonNode schema) {
     Schema s = schemas.getSchema(SchemaLocation.of("urn:bloodbank:test"), schema);
