@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.bloodbank.archive.Archive;
 import dev.bloodbank.archive.ArchiveOptions;
+import dev.bloodbank.archive.ArchiveStats;
 import dev.bloodbank.archive.Replay;
 import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.correlation.CorrelationRecorder;
@@ -464,6 +465,24 @@ public final class Bloodbank implements AutoCloseable {
     requireStreams("an archive");
     ensureOpen();
     return StreamArchive.declare(archiveOptions, options.exchange(), connections::consuming);
+  }
+
+  /**
+   * Reads what a stream queue (an archive) holds now, without declaring it: the first and last
+   * offsets with their event times, as {@link Archive#stats()} does, for tools that do not know the
+   * archive's retention options.
+   *
+   * @param queue the stream queue, e.g. {@value ArchiveOptions#DEFAULT_QUEUE}
+   * @return the statistics
+   * @throws BloodbankException naming the queue when it is missing, not a stream, or cannot be read
+   *     within the bus's RPC timeout; on the embedded transport; or once the bus is closed
+   * @since 0.2.0
+   */
+  public ArchiveStats archiveStats(String queue) {
+    Objects.requireNonNull(queue, "queue");
+    requireStreams("an archive");
+    ensureOpen();
+    return StreamArchive.stats(connections.consuming(), queue);
   }
 
   /**

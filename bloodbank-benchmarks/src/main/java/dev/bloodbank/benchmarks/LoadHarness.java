@@ -98,6 +98,7 @@ public final class LoadHarness {
   private int consumeCount = 50_000;
   private int drainCount = 1_000_000;
   private int replayCount = 1_000_000;
+  private int replayPrefetch = ReplayOptions.DEFAULT_PREFETCH;
   private Path json = Path.of("target", "benchmark-results.json");
   // One part only (publish, latency, consume, drain), e.g. to profile it; no table then.
   // "gateway" and "observability" run those rows only, with their table.
@@ -134,6 +135,7 @@ public final class LoadHarness {
         case "--consume" -> h.consumeCount = Integer.parseInt(args[++i]);
         case "--drain" -> h.drainCount = Integer.parseInt(args[++i]);
         case "--replay" -> h.replayCount = Integer.parseInt(args[++i]);
+        case "--replay-prefetch" -> h.replayPrefetch = Integer.parseInt(args[++i]);
         case "--json" -> h.json = Path.of(args[++i]);
         case "--only" -> {
           h.only = args[++i];
@@ -1165,7 +1167,6 @@ public final class LoadHarness {
   private static final String ARC_PUB_ON = "bloodbank publish, archive bound";
   private static final String REPLAY_RAW = "raw stream read";
   private static final String REPLAY_BB = "bloodbank replay";
-  private static final int REPLAY_PREFETCH = ReplayOptions.DEFAULT_PREFETCH;
   private double replayHeapBeforeMb = Double.NaN;
   private double replayHeapPeakMb = Double.NaN;
 
@@ -1253,10 +1254,10 @@ public final class LoadHarness {
    */
   private double rawStreamRead(int n) throws Exception {
     Channel ch = raw.createChannel();
-    ch.basicQos(REPLAY_PREFETCH);
+    ch.basicQos(replayPrefetch);
     CountDownLatch done = new CountDownLatch(1);
     AtomicLong seen = new AtomicLong();
-    int ackEvery = Math.max(1, REPLAY_PREFETCH / 2);
+    int ackEvery = Math.max(1, replayPrefetch / 2);
     long start = System.nanoTime();
     CpuMeter.Reading c0 = cpu.read();
     ch.basicConsume(
@@ -1293,7 +1294,12 @@ public final class LoadHarness {
     CpuMeter.Reading c0 = cpu.read();
     try (Replay replay =
         bus.replay(
-            ReplayOptions.builder().queue(ARCHIVE).fromFirst().untilNow().build(),
+            ReplayOptions.builder()
+                .queue(ARCHIVE)
+                .fromFirst()
+                .untilNow()
+                .prefetch(replayPrefetch)
+                .build(),
             TranscriptionCompleted.class,
             e -> {
               if (e.payload().getText() != null) {
@@ -1336,7 +1342,7 @@ public final class LoadHarness {
         String.format(
             "replay of %,d archived 1 KB events from first, typed handler, prefetch %d (events/s);"
                 + " target is absolute",
-            replayCount, REPLAY_PREFETCH),
+            replayCount, replayPrefetch),
         rawRead,
         bbRead,
         bbRead / rawRead,

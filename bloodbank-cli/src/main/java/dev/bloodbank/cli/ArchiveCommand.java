@@ -27,7 +27,7 @@ import picocli.CommandLine.ParentCommand;
 final class ArchiveCommand {
   @ParentCommand Bb bb;
 
-  /** The archive's name and retention, shared by init and stats. */
+  /** The archive's name and retention, for init. */
   static final class Retention {
     @Option(
         names = "--queue",
@@ -106,18 +106,23 @@ final class ArchiveCommand {
   @Command(
       name = "stats",
       description =
-          "Show the archive's first and last offsets and event times. Its size on disk needs the"
-              + " management plugin (rabbitmqctl list_queues name messages memory).")
+          "Show the archive's first and last offsets and event times, without declaring it. Its"
+              + " size on disk needs the management plugin (rabbitmqctl list_queues name messages"
+              + " memory).")
   static final class Stats implements Callable<Integer> {
     @ParentCommand ArchiveCommand archive;
 
-    @Mixin Retention retention = new Retention();
+    @Option(
+        names = "--queue",
+        paramLabel = "Q",
+        description = "Stream queue (default: " + ArchiveOptions.DEFAULT_QUEUE + ").")
+    String queue = ArchiveOptions.DEFAULT_QUEUE;
 
     @Override
     public Integer call() {
       Bb bb = archive.bb;
       try (Bloodbank bus = bb.connect(ValidationMode.SKIP)) {
-        ArchiveStats s = bus.archive(retention.options()).stats();
+        ArchiveStats s = bus.archiveStats(queue);
         bb.out.println("queue:        " + s.queue());
         if (s.isEmpty()) {
           bb.out.println("events:       none");

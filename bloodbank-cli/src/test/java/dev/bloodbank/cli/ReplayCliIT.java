@@ -72,17 +72,22 @@ class ReplayCliIT {
   void initDeclaresTheArchiveAndStatsShowsItsOffsets(BrokerExtension.Broker broker)
       throws Exception {
     String q = archive(broker);
-    BbIT.Result empty = bb(broker, "archive", "stats", "--queue", q, "--max-age", "1h");
+    BbIT.Result empty = bb(broker, "archive", "stats", "--queue", q);
     assertThat(empty.code()).as(empty.err()).isZero();
     assertThat(empty.out()).contains(q).contains("events:       none");
 
     publish(broker, "test.a", "test.b", "test.c");
-    BbIT.Result stats = bb(broker, "archive", "stats", "--queue", q, "--max-age", "1h");
+    BbIT.Result stats = bb(broker, "archive", "stats", "--queue", q);
     assertThat(stats.code()).as(stats.err()).isZero();
     assertThat(stats.out())
         .contains("first:        offset 0")
         .contains("last:         offset 2")
         .contains("offset span:  3");
+
+    // Read without declaring: a missing stream is named, not created.
+    BbIT.Result missing = bb(broker, "archive", "stats", "--queue", q + "-missing");
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).contains("'" + q + "-missing'").contains("NOT_FOUND");
   }
 
   @Test
