@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Bb.Version.class,
     description =
-        "Publish, check, watch, trace, archive and replay Bloodbank events; tend dead letters.",
+        "Publish, check, watch, trace, archive and replay Bloodbank events; tend dead letters;"
+            + " check schema changes.",
     subcommands = {
       PublishCommand.class,
       CatalogCommands.ListEvents.class,
@@ -43,6 +44,7 @@ import picocli.CommandLine.Option;
       ArchiveCommand.class,
       ReplayCommand.class,
       DlqCommand.class,
+      SchemaCommand.class,
       ServeCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class

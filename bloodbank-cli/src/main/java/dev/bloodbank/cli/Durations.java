@@ -34,4 +34,17 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
         return Duration.ofDays(n);
     }
   }
+
+  /** Writes a duration as {@link #parse} reads it, in the largest unit that divides it. */
+  static String format(Duration d) {
+    long ms = d.toMillis();
+    long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1000L};
+    String[] units = {"d", "h", "m", "s"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (ms != 0 && ms % sizes[i] == 0) {
+        return ms / sizes[i] + units[i];
+      }
+    }
+    return ms + "ms";
+  }
 }
