@@ -364,6 +364,58 @@ class SchemaCliIT {
   }
 
   @Test
+  void aCandidateInACatalogTreeTakesItsRefsFromThatTree(BrokerExtension.Broker broker)
+      throws Exception {
+    String q = archive(broker);
+    EventEnvelope<JsonNode> text =
+        event("llm.prompt", "{\"provider\":\"p\",\"prompt\":\"x\",\"extra\":\"text\"}");
+    EventEnvelope<JsonNode> number =
+        event("llm.prompt", "{\"provider\":\"p\",\"prompt\":\"y\",\"extra\":7}");
+    publish(broker, List.of(text, number));
+    // A checkout of the catalog where llm.prompt refers to a document that only it has.
+    ObjectNode candidate = promptSchema();
+    ((ObjectNode) candidate.get("properties"))
+        .putObject("extra")
+        .put("$ref", "../common/extra.v1.schema.json");
+    Path file = write("schemas/llm/prompt.v1.schema.json", candidate);
+    write(
+        "schemas/common/extra.v1.schema.json",
+        "{\"$id\":\"https://schemas.bloodbank.dev/common/extra.v1.schema.json\","
+            + "\"type\":\"integer\"}");
+
+    BbIT.Result diff =
+        bb(broker, "schema", "diff", write("old.json", promptSchema()) + "", "" + file);
+    assertThat(diff.code()).as(diff.err()).isEqualTo(1);
+    assertThat(diff.out()).contains("property-added-open at /extra: ");
+
+    BbIT.Result r =
+        bb(
+            broker,
+            "schema",
+            "check",
+            "llm.prompt",
+            "--against-archive",
+            "--first",
+            "--queue",
+            q,
+            "--schema",
+            file.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.out())
+        .contains(text.eventId() + "  offset 0")
+        .contains("  /extra: ")
+        .doesNotContain(number.eventId().toString())
+        .contains("2 events of llm.prompt from the first event kept, 1 would fail");
+
+    // Outside its tree the same file's $ref is not found: named, before the broker is asked.
+    Path loose = write("loose.json", candidate);
+    BbIT.Result out =
+        bb(broker, "schema", "check", "llm.prompt", "--against-archive", "--schema", "" + loose);
+    assertThat(out.code()).isEqualTo(1);
+    assertThat(out.err()).contains(loose.toString()).contains("extra.v1.schema.json");
+  }
+
+  @Test
   void checkFailuresAndUsage(BrokerExtension.Broker broker) throws Exception {
     String q = archive(broker);
     BbIT.Result unknown =
