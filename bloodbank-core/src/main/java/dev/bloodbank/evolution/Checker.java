@@ -109,6 +109,20 @@ final class Checker {
           "$dynamicAnchor",
           "$recursiveAnchor");
 
+  /** Keywords through which an object may declare more properties than its {@code properties}. */
+  private static final Set<String> RECORD_BREAKERS =
+      Set.of(
+          "allOf",
+          "anyOf",
+          "oneOf",
+          "if",
+          "then",
+          "else",
+          "dependentSchemas",
+          "dependencies",
+          "patternProperties",
+          "unevaluatedProperties");
+
   /** Thrown where the checker cannot reason; becomes an {@code unsupported-change}. */
   private static final class Unsupported extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -139,6 +153,7 @@ final class Checker {
 
   private final SchemaResolver resolver;
   private final URI baseUri;
+  private final boolean writersSendOnlyDeclared;
   private final Direction direction;
   private final int previousIndex;
   private final List<Incompatibility> out;
@@ -149,11 +164,13 @@ final class Checker {
   Checker(
       SchemaResolver resolver,
       URI baseUri,
+      UndeclaredProperties undeclaredProperties,
       Direction direction,
       int previousIndex,
       List<Incompatibility> out) {
     this.resolver = resolver;
     this.baseUri = baseUri;
+    this.writersSendOnlyDeclared = undeclaredProperties == UndeclaredProperties.ABSENT;
     this.direction = direction;
     this.previousIndex = previousIndex;
     this.out = out;
@@ -423,6 +440,11 @@ final class Checker {
     JsonNode rp = r.node().path("properties");
     S wadd = child(w, "additionalProperties");
     S radd = child(r, "additionalProperties");
+    if (writersSendOnlyDeclared && isRecord(w)) {
+      // The writer never sends a name it does not declare: judge its object as closed. Only the
+      // writer's side changes; readers validate with their real schema.
+      wadd = new S(BooleanNode.FALSE, wadd.doc(), wadd.location());
+    }
     Set<String> names = new TreeSet<>();
     wp.fieldNames().forEachRemaining(names::add);
     rp.fieldNames().forEachRemaining(names::add);
@@ -485,6 +507,30 @@ final class Checker {
       }
     }
     counts(w, r, ptr, "minProperties", "maxProperties", "min-properties", "max-properties");
+  }
+
+  /**
+   * An open object that declares its properties in {@code properties} only: under {@link
+   * UndeclaredProperties#ABSENT} its writers send no other names. A free-form map (no {@code
+   * properties}), a map with typed values ({@code additionalProperties} a schema) and an object
+   * that may declare more through subschemas or {@code required} keep their undeclared names.
+   */
+  private boolean isRecord(S w) {
+    JsonNode n = w.node();
+    if (!n.has("properties") || !isTrue(resolve(child(w, "additionalProperties")))) {
+      return false;
+    }
+    for (String k : RECORD_BREAKERS) {
+      if (n.has(k)) {
+        return false;
+      }
+    }
+    for (String required : strings(n.get("required"))) {
+      if (!n.get("properties").has(required)) {
+        return false; // writers must send it, with whatever value additionalProperties allows
+      }
+    }
+    return !isRefWithSiblings(n);
   }
 
   private void arrays(S w, S r, String ptr) {

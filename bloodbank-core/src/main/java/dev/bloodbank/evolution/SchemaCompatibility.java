@@ -49,10 +49,12 @@ public final class SchemaCompatibility {
 
   private final SchemaResolver resolver;
   private final URI baseUri;
+  private final UndeclaredProperties undeclaredProperties;
 
   private SchemaCompatibility(Builder b) {
     this.resolver = b.resolver;
     this.baseUri = b.baseUri;
+    this.undeclaredProperties = b.undeclaredProperties;
   }
 
   /**
@@ -90,6 +92,16 @@ public final class SchemaCompatibility {
    */
   public URI baseUri() {
     return baseUri;
+  }
+
+  /**
+   * Returns what checks assume about properties that writers send beyond those an open object
+   * declares.
+   *
+   * @return the assumption; {@link UndeclaredProperties#ANY} unless the builder set another
+   */
+  public UndeclaredProperties undeclaredProperties() {
+    return undeclaredProperties;
   }
 
   /**
@@ -133,11 +145,23 @@ public final class SchemaCompatibility {
       for (int i = first; i < history.size(); i++) {
         JsonNode previous = Objects.requireNonNull(history.get(i), "history element");
         if (level.checksBackward()) {
-          new Checker(resolver, baseUri, Incompatibility.Direction.BACKWARD, i, out)
+          new Checker(
+                  resolver,
+                  baseUri,
+                  undeclaredProperties,
+                  Incompatibility.Direction.BACKWARD,
+                  i,
+                  out)
               .run(previous, candidate);
         }
         if (level.checksForward()) {
-          new Checker(resolver, baseUri, Incompatibility.Direction.FORWARD, i, out)
+          new Checker(
+                  resolver,
+                  baseUri,
+                  undeclaredProperties,
+                  Incompatibility.Direction.FORWARD,
+                  i,
+                  out)
               .run(previous, candidate);
         }
       }
@@ -151,6 +175,7 @@ public final class SchemaCompatibility {
         SchemaResolver.classpath(
             SchemaCompatibility.class.getClassLoader(), CATALOG_RESOURCE_PREFIX, DEFAULT_BASE_URI);
     private URI baseUri = DEFAULT_BASE_URI;
+    private UndeclaredProperties undeclaredProperties = UndeclaredProperties.ANY;
 
     private Builder() {}
 
@@ -181,6 +206,23 @@ public final class SchemaCompatibility {
             "baseUri '" + baseUri + "' is not an absolute hierarchical URI");
       }
       this.baseUri = baseUri;
+      return this;
+    }
+
+    /**
+     * Sets what checks assume about properties that writers send beyond those an open object
+     * declares. Default {@link UndeclaredProperties#ANY}: any name with any value, so adding a
+     * constrained optional property to an open object breaks BACKWARD. {@link
+     * UndeclaredProperties#ABSENT} suits producers that serialize classes or models generated from
+     * the schema, as Bloodbank's do.
+     *
+     * @param undeclaredProperties the assumption
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder undeclaredProperties(UndeclaredProperties undeclaredProperties) {
+      this.undeclaredProperties =
+          Objects.requireNonNull(undeclaredProperties, "undeclaredProperties");
       return this;
     }
 

@@ -41,17 +41,24 @@ final class EvolutionCases {
     FILE.get("documents").fields().forEachRemaining(e -> DOCUMENTS.put(e.getKey(), e.getValue()));
   }
 
-  static final SchemaCompatibility CHECKER =
-      SchemaCompatibility.builder()
-          .resolver(
-              uri -> {
-                JsonNode d = DOCUMENTS.get(uri.toString());
-                if (d == null) {
-                  throw new BloodbankException("no test document " + uri);
-                }
-                return d;
-              })
-          .build();
+  static final SchemaCompatibility CHECKER = checker(UndeclaredProperties.ANY);
+
+  /** The checker with {@link UndeclaredProperties#ABSENT}. */
+  static final SchemaCompatibility CHECKER_ABSENT = checker(UndeclaredProperties.ABSENT);
+
+  private static SchemaCompatibility checker(UndeclaredProperties mode) {
+    return SchemaCompatibility.builder()
+        .undeclaredProperties(mode)
+        .resolver(
+            uri -> {
+              JsonNode d = DOCUMENTS.get(uri.toString());
+              if (d == null) {
+                throw new BloodbankException("no test document " + uri);
+              }
+              return d;
+            })
+        .build();
+  }
 
   /**
    * One change case.
@@ -59,6 +66,9 @@ final class EvolutionCases {
    * @param backward expected {@code rule pointer} strings when BACKWARD is checked; empty when
    *     compatible
    * @param forward the same for FORWARD
+   * @param absentBackward expected BACKWARD under {@link UndeclaredProperties#ABSENT}: the case's
+   *     {@code absent.backward}, or {@code backward} when the case has no {@code absent} block
+   * @param absentForward the same for FORWARD
    */
   record Case(
       int index,
@@ -66,7 +76,9 @@ final class EvolutionCases {
       JsonNode old,
       JsonNode now,
       Set<String> backward,
-      Set<String> forward) {
+      Set<String> forward,
+      Set<String> absentBackward,
+      Set<String> absentForward) {
     JsonNode writer(Direction d) {
       return d == Direction.BACKWARD ? old : now;
     }
@@ -77,6 +89,13 @@ final class EvolutionCases {
 
     Set<String> expected(Direction d) {
       return d == Direction.BACKWARD ? backward : forward;
+    }
+
+    Set<String> expected(Direction d, UndeclaredProperties mode) {
+      if (mode == UndeclaredProperties.ANY) {
+        return expected(d);
+      }
+      return d == Direction.BACKWARD ? absentBackward : absentForward;
     }
 
     String location(JsonNode schema) {
@@ -100,6 +119,7 @@ final class EvolutionCases {
     List<Case> out = new ArrayList<>();
     int i = 0;
     for (JsonNode c : FILE.get("cases")) {
+      JsonNode absent = c.has("absent") ? c.get("absent") : c;
       out.add(
           new Case(
               i++,
@@ -107,7 +127,9 @@ final class EvolutionCases {
               c.get("old"),
               c.get("new"),
               strings(c.get("backward")),
-              strings(c.get("forward"))));
+              strings(c.get("forward")),
+              strings(absent.get("backward")),
+              strings(absent.get("forward"))));
     }
     return out;
   }
@@ -123,6 +145,14 @@ final class EvolutionCases {
 
   /** Instances valid (by networknt) under the writer's schema of a direction. */
   static List<Sample> samples(Case c, Direction d) {
+    return samples(c, d, UndeclaredProperties.ANY);
+  }
+
+  /**
+   * Instances valid under the writer's schema of a direction that a writer may send under the
+   * assumption: with {@link UndeclaredProperties#ABSENT}, no undeclared names in its records.
+   */
+  static List<Sample> samples(Case c, Direction d, UndeclaredProperties mode) {
     SchemaRegistry registry = registry();
     JsonNode writerSchema = c.writer(d);
     JsonNode readerSchema = c.reader(d);
@@ -132,7 +162,7 @@ final class EvolutionCases {
     propertyNames(readerSchema, hints);
     DOCUMENTS.values().forEach(doc -> propertyNames(doc, hints));
     List<Sample> out = new ArrayList<>();
-    for (JsonNode instance : new InstanceGenerator(DOCUMENTS, hints).generate(writerSchema)) {
+    for (JsonNode instance : new InstanceGenerator(DOCUMENTS, hints, mode).generate(writerSchema)) {
       if (writer.validate(instance).isEmpty()) {
         out.add(new Sample(c, d, instance, reader.validate(instance).isEmpty()));
       }

@@ -19,19 +19,41 @@ import java.util.Set;
  * only), a maximal one (every property), one per property sample, extra properties where the object
  * is open (named after the {@code hints}, so that a property the other schema declares is tried
  * with values of every type), short, full and duplicated arrays. Most instances are valid under the
- * schema; the caller keeps those its validator accepts.
+ * schema; the caller keeps those its validator accepts. With {@link UndeclaredProperties#ABSENT} an
+ * object that the checker treats as a record (open, declaring its properties in {@code properties}
+ * only) gets no undeclared extra properties, as its writers send none.
  */
 final class InstanceGenerator {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private static final int MAX_PER_NODE = 40;
   private static final int MAX_DEPTH = 8;
 
+  private static final List<String> RECORD_BREAKERS =
+      List.of(
+          "allOf",
+          "anyOf",
+          "oneOf",
+          "if",
+          "then",
+          "else",
+          "dependentSchemas",
+          "dependencies",
+          "patternProperties",
+          "unevaluatedProperties",
+          "$ref");
+
   private final Map<String, JsonNode> documents;
   private final Set<String> hints;
+  private final boolean writersSendOnlyDeclared;
 
   InstanceGenerator(Map<String, JsonNode> documents, Set<String> hints) {
+    this(documents, hints, UndeclaredProperties.ANY);
+  }
+
+  InstanceGenerator(Map<String, JsonNode> documents, Set<String> hints, UndeclaredProperties mode) {
     this.documents = documents;
     this.hints = hints;
+    this.writersSendOnlyDeclared = mode == UndeclaredProperties.ABSENT;
   }
 
   List<JsonNode> generate(JsonNode root) {
@@ -185,6 +207,12 @@ final class InstanceGenerator {
             e -> props.put(e.getKey(), cap(gen(e.getValue(), doc, base, depth + 1), 8)));
     JsonNode additional = s.has("additionalProperties") ? s.get("additionalProperties") : null;
     boolean closed = additional != null && additional.isBoolean() && !additional.booleanValue();
+    boolean record =
+        writersSendOnlyDeclared
+            && s.has("properties")
+            && (additional == null || additional.equals(F.booleanNode(true)))
+            && RECORD_BREAKERS.stream().noneMatch(s::has)
+            && allDeclared(s);
     List<JsonNode> extraValues =
         additional == null ? anything() : cap(gen(additional, doc, base, depth + 1), 8);
     ObjectNode minimal = F.objectNode();
@@ -209,7 +237,7 @@ final class InstanceGenerator {
             out.add(minimal.deepCopy().set(n, v));
           }
         });
-    if (!closed) {
+    if (!closed && !record) {
       for (String n : hintsAnd("zz_extra")) {
         if (!props.containsKey(n)) {
           for (JsonNode v : extraValues) {
@@ -264,6 +292,15 @@ final class InstanceGenerator {
       out.add(distinct);
     }
     return cap(out, MAX_PER_NODE);
+  }
+
+  private static boolean allDeclared(JsonNode s) {
+    for (JsonNode r : s.path("required")) {
+      if (!s.path("properties").has(r.asText())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private List<String> hintsAnd(String name) {
