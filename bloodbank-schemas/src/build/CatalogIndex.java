@@ -36,7 +36,10 @@ public final class CatalogIndex {
   static final String DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
   static final Pattern FILE_NAME = Pattern.compile("([a-z0-9][a-z0-9-]*)\\.v([1-9][0-9]*)\\.schema\\.json");
   static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-  static final Set<String> CATALOG_KEYS = Set.of("event_type", "domain", "command");
+  static final Set<String> CATALOG_KEYS =
+      Set.of("event_type", "domain", "command", "version", "compatibility");
+  /** Schema evolution keys (issue #21), the only ones a common/ schema may carry. */
+  static final Set<String> EVOLUTION_KEYS = Set.of("version", "compatibility");
 
   public static void main(String[] args) throws IOException {
     if (args.length != 4) {
@@ -86,9 +89,18 @@ public final class CatalogIndex {
       boolean common = rel.startsWith("common/");
       JsonNode meta = schema.path("x-bloodbank");
       if (common) {
-        if (!meta.isMissingNode()) {
-          p.add("common/ schemas are shared definitions, not events: remove x-bloodbank");
+        for (Iterator<String> it = meta.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          if (!EVOLUTION_KEYS.contains(k)) {
+            p.add(
+                "common/ schemas are shared definitions, not events: x-bloodbank may only carry "
+                    + EVOLUTION_KEYS
+                    + ", not '"
+                    + k
+                    + "'");
+          }
         }
+        checkEvolutionKeys(meta, p);
         report(rel, p, problems);
         if (rel.equals("common/envelope.v1.schema.json")) {
           root.put("envelope_schema", resourcePrefix + rel);
@@ -121,6 +133,7 @@ public final class CatalogIndex {
       if (meta.has("command") && !meta.get("command").isBoolean()) {
         p.add("x-bloodbank.command must be true or false");
       }
+      checkEvolutionKeys(meta, p);
       String javaType = schema.path("javaType").asText("");
       if (javaType.isEmpty()) {
         p.add("javaType (the generated payload class) is missing");
@@ -160,6 +173,29 @@ public final class CatalogIndex {
       Files.writeString(out, json);
     }
     System.out.println("catalog index: " + events.size() + " events -> " + out);
+  }
+
+  /**
+   * {@code version} (the released version this schema is or will be, default 1) and {@code
+   * compatibility} (a level name, default BACKWARD), read by the schema history gate.
+   */
+  private static void checkEvolutionKeys(JsonNode meta, List<String> p) {
+    JsonNode v = meta.get("version");
+    if (v != null && (!v.isIntegralNumber() || v.asLong() < 1)) {
+      p.add("x-bloodbank.version must be a whole number from 1, not " + v);
+    }
+    JsonNode c = meta.get("compatibility");
+    if (c != null
+        && !(c.isTextual()
+            && c.textValue()
+                .toUpperCase(java.util.Locale.ROOT)
+                .replace('-', '_')
+                .matches("NONE|(BACKWARD|FORWARD|FULL)(_TRANSITIVE)?"))) {
+      p.add(
+          "x-bloodbank.compatibility must name a level (NONE, BACKWARD, FORWARD, FULL, with"
+              + " _TRANSITIVE), not "
+              + c);
+    }
   }
 
   private static void report(String rel, List<String> p, List<String> problems) {
