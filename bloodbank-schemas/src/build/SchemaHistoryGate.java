@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * schema against its released versions in the history and fails the build, naming the file, the
  * event type, the level, the rule and the JSON pointer, when a change is incompatible.
  *
- * <p>Run by exec-maven-plugin as a single-file program (not part of the jar), with the test class
- * path of the module (bloodbank-core is a test dependency):
+ * <p>Run by exec-maven-plugin in process-classes as a single-file program (not part of the jar),
+ * with the test class path of the module (bloodbank-core is a test dependency):
  *
  * <pre>java SchemaHistoryGate.java &lt;schemas dir&gt; &lt;history dir&gt; &lt;$id base&gt;</pre>
  *
