@@ -47,4 +47,12 @@ class CompiledSchemaTest {
     badSource.putObject("source").put("host", 5);
     assertThat(compiled.accepts(badSource)).isFalse();
   }
+
+  @Test
+  void theRegistryFindsReleasedVersionsOnTheClassPathForUpcasters() {
+    String type = "transcription.voice.completed";
+    assertThat(Examples.CATALOG.schemaVersion(type)).isEqualTo(1);
+    assertThat(Examples.CATALOG.historySchema(type, 1)).hasValue(Examples.CATALOG.schema(type));
+    assertThat(Examples.CATALOG.historySchema(type, 2)).isEmpty();
+  }
 }
