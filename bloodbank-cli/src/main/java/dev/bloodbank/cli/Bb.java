@@ -46,6 +46,7 @@ import picocli.CommandLine.Option;
       DlqCommand.class,
       SchemaCommand.class,
       ServeCommand.class,
+      McpCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class
     },
