@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.GetResponse;
 import dev.bloodbank.Bloodbank;
 import dev.bloodbank.BrokerExtension;
+import dev.bloodbank.archive.ArchiveOptions;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.ServerParameters;
@@ -248,6 +249,30 @@ class McpStdioIT {
       assertThat(dl.get("messages").asLong()).isEqualTo(1);
       assertThat(dl.get("shown").toString()).contains("{\\\"x\\\":1}");
       failed(call(c, "dead_letters", Map.of("queue", q + ".missing.dlq")));
+    } finally {
+      c.closeGracefully();
+    }
+  }
+
+  @Test
+  void recentEventsReplaysTheArchive(BrokerExtension.Broker broker) throws Exception {
+    String archive = broker.queueName("archive");
+    Bloodbank bus = broker.connect();
+    bus.archive(ArchiveOptions.builder().queue(archive).build());
+    for (int i = 0; i < 3; i++) {
+      bus.publisher()
+          .publish("artifact.created", Map.of("action", "created", "kind", "k", "uri", "u://" + i))
+          .join();
+    }
+    bus.publisher().publish("llm.prompt", Map.of("provider", "p", "prompt", "not me")).join();
+    McpSyncClient c = client(env(broker), "--archive-queue", archive);
+    try {
+      JsonNode recent =
+          ok(call(c, "recent_events", Map.of("pattern", "artifact.#", "since", "1h", "limit", 2)));
+      assertThat(recent.get("source").asText()).isEqualTo("archive");
+      assertThat(recent.get("count").asInt()).isEqualTo(2);
+      // The newest two, oldest first.
+      assertThat(recent.get("events").findValuesAsText("uri")).containsExactly("u://1", "u://2");
     } finally {
       c.closeGracefully();
     }

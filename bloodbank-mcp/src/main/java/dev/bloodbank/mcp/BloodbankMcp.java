@@ -6,6 +6,7 @@ import dev.bloodbank.BloodbankOptions;
 import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.registry.EventRegistry;
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator;
@@ -18,6 +19,7 @@ import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -76,6 +78,7 @@ public final class BloodbankMcp implements AutoCloseable {
             b.archiveQueue,
             b.liveWindow,
             b.toolTimeout,
+            b.publishAllowed,
             MAPPER);
   }
 
@@ -175,6 +178,7 @@ public final class BloodbankMcp implements AutoCloseable {
     private String archiveQueue = ReplayOptions.DEFAULT_QUEUE;
     private Duration liveWindow = DEFAULT_LIVE_WINDOW;
     private Duration toolTimeout = DEFAULT_TOOL_TIMEOUT;
+    private Predicate<McpTransportContext> publishAllowed = context -> true;
     private String serverName = DEFAULT_SERVER_NAME;
     private String serverVersion =
         Objects.requireNonNullElse(
@@ -273,6 +277,21 @@ public final class BloodbankMcp implements AutoCloseable {
     public Builder toolTimeout(Duration timeout) {
       this.toolTimeout =
           range("toolTimeout", timeout, Duration.ofSeconds(1), Duration.ofMinutes(5));
+      return this;
+    }
+
+    /**
+     * Decides, per call, whether the caller may publish: a publishing tool ({@code publish_event},
+     * {@code publish_llm_prompt}, {@code publish_llm_response}, {@code publish_artifact}) called
+     * without {@code dry_run} by a caller it refuses answers with an error result {@code
+     * forbidden}. The context is what the transport's context extractor made of the request, e.g.
+     * an HTTP server's API key. Default: everyone may (stdio has one local caller).
+     *
+     * @param allowed whether the call's transport context may publish
+     * @return this builder
+     */
+    public Builder publishAllowed(Predicate<McpTransportContext> allowed) {
+      this.publishAllowed = Objects.requireNonNull(allowed, "allowed");
       return this;
     }
 

@@ -24,6 +24,7 @@ import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.validation.EventValidator;
 import dev.bloodbank.validation.ValidationResult;
 import dev.bloodbank.validation.Violation;
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
@@ -39,11 +40,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +63,8 @@ final class Tools {
   static final String RECENT_EVENTS = "recent_events";
   static final String DEAD_LETTERS = "dead_letters";
 
+  private static final Set<String> PUBLISHING =
+      Set.of(PUBLISH_EVENT, PUBLISH_LLM_PROMPT, PUBLISH_LLM_RESPONSE, PUBLISH_ARTIFACT);
   private static final Logger LOG = LoggerFactory.getLogger(Tools.class);
   private static final int MAX_RECENT = 200;
   private static final int MAX_DEAD_LETTERS = 100;
@@ -73,6 +78,7 @@ final class Tools {
   private final Duration liveWindow;
   private final Duration timeout;
   private final ObjectMapper mapper;
+  private final Predicate<McpTransportContext> publishAllowed;
   private final EventCodec codec = EventCodec.create();
   private final McpJsonMapper json = BloodbankMcp.jsonMapper();
   private final List<SyncToolSpecification> specifications;
@@ -85,7 +91,9 @@ final class Tools {
       String archiveQueue,
       Duration liveWindow,
       Duration timeout,
+      Predicate<McpTransportContext> publishAllowed,
       ObjectMapper mapper) {
+    this.publishAllowed = publishAllowed;
     this.bus = bus;
     this.registry = registry;
     this.validator = EventValidator.create(registry);
@@ -246,8 +254,21 @@ final class Tools {
     return SyncToolSpecification.builder()
         .tool(tool)
         .callHandler(
-            (exchange, request) ->
-                call(name, request.arguments() == null ? Map.of() : request.arguments(), body))
+            (exchange, request) -> {
+              Map<String, Object> args =
+                  request.arguments() == null ? Map.of() : request.arguments();
+              if (PUBLISHING.contains(name)
+                  && !Boolean.TRUE.equals(args.get("dry_run"))
+                  && !publishAllowed.test(exchange.transportContext())) {
+                return error(
+                    "forbidden",
+                    name
+                        + " publishes, which this caller may not (an API key with the 'publish'"
+                        + " scope may); dry_run is allowed",
+                    null);
+              }
+              return call(name, args, body);
+            })
         .build();
   }
 

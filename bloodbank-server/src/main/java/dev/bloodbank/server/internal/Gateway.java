@@ -18,6 +18,13 @@ import io.javalin.http.sse.SseClient;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.security.RouteRole;
 import io.javalin.websocket.WsConfig;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -63,6 +70,7 @@ public final class Gateway implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final RateLimiter limiter;
   private final TailHub tail;
+  private final McpEndpoint mcp;
   private final @Nullable AsrEndpoint asr;
   private final @Nullable ServerMetrics metrics;
   private final List<Route> routes = new CopyOnWriteArrayList<>();
@@ -117,6 +125,7 @@ public final class Gateway implements AutoCloseable {
                 .maxAttempts(1)
                 .build());
     this.limiter = new RateLimiter(options.rateLimit());
+    this.mcp = new McpEndpoint(bus);
     this.tail =
         new TailHub(bus, options.tailBuffer(), options.maxTailClients(), options.maxTailPatterns());
     this.asr = transcriber == null ? null : new AsrEndpoint(transcriber, options.maxAsrSessions());
@@ -151,6 +160,8 @@ public final class Gateway implements AutoCloseable {
                   });
               config.jetty.modifyServer(
                   s -> s.setStopTimeout(options.shutdownTimeout().toMillis()));
+              // The MCP SDK's servlet beside Javalin's, behind the same keys (McpGuard).
+              config.jetty.modifyServletContextHandler(h -> mcp.mount(h, new McpGuard()));
               config.jetty.modifyWebSocketServletFactory(
                   f -> {
                     f.setIdleTimeout(options.idleTimeout());
@@ -741,6 +752,7 @@ public final class Gateway implements AutoCloseable {
     long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
     try {
       tail.close();
+      mcp.close();
       while (inFlight.get() > 0 && System.nanoTime() < deadline) {
         try {
           Thread.sleep(10);
@@ -767,6 +779,44 @@ public final class Gateway implements AutoCloseable {
         asyncPool.shutdownNow();
         publisher.close();
       }
+    }
+  }
+
+  /**
+   * Guards {@code /mcp}, which Javalin's before-handlers do not see (it is another servlet): not
+   * draining, the Host check, and a key with the {@code read} scope, whose {@code publish} scope is
+   * passed on for the publishing tools. Errors are the gateway's JSON errors.
+   */
+  private final class McpGuard implements Filter {
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+        throws IOException, ServletException {
+      HttpServletRequest req = (HttpServletRequest) request;
+      HttpServletResponse res = (HttpServletResponse) response;
+      try {
+        if (draining) {
+          throw ApiError.unavailable("shutting_down", "the server is shutting down");
+        }
+        checkHost(req.getHeader("Host"));
+        String authorization = req.getHeader("Authorization");
+        authenticate(authorization, null, false, Scope.READ, req.getRemoteAddr());
+        ApiKeys keys = options.apiKeys();
+        boolean publish =
+            keys.isEmpty()
+                || keys.find(authorization.substring(7).strip())
+                    .map(k -> k.allows(Scope.PUBLISH))
+                    .orElse(false);
+        req.setAttribute(McpEndpoint.PUBLISH_ATTRIBUTE, publish);
+      } catch (ApiError e) {
+        res.setStatus(e.status());
+        if (e.status() == 401) {
+          res.setHeader("WWW-Authenticate", "Bearer realm=\"bloodbank\"");
+        }
+        res.setContentType(Json.CONTENT_TYPE);
+        res.getOutputStream().write(Json.bytes(Json.error(e, null)));
+        return;
+      }
+      chain.doFilter(request, response);
     }
   }
 
