@@ -159,7 +159,7 @@ class McpHttpIT {
   }
 
   @Test
-  void withoutAValidKeyTheEndpointAnswers401AndWithoutReadScope403() throws Exception {
+  void refusedRequestsGetTheGatewaysErrors() throws Exception {
     McpSyncClient c = client(null);
     try {
       assertThatThrownBy(c::initialize).isInstanceOf(RuntimeException.class);
@@ -191,6 +191,25 @@ class McpHttpIT {
       assertThat(r.statusCode()).isEqualTo(401);
       assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"bloodbank\"");
       assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("unauthorized");
+    }
+    // A web page cannot reach it behind a user's back: JSON only, no foreign Origin.
+    String[][] refused = {
+      {"Content-Type", "text/plain", "415", "unsupported_media_type"},
+      {"Origin", "http://evil.example", "403", "origin_not_allowed"}
+    };
+    for (String[] header : refused) {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+              .header("Authorization", "Bearer " + ADMIN)
+              .header("Accept", "application/json, text/event-stream")
+              .POST(HttpRequest.BodyPublishers.ofString(init));
+      b.header(header[0], header[1]);
+      if (!header[0].equals("Content-Type")) {
+        b.header("Content-Type", "application/json");
+      }
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(Integer.parseInt(header[2]));
+      assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo(header[3]);
     }
   }
 }

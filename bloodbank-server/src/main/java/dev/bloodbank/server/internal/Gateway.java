@@ -784,8 +784,9 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Guards {@code /mcp}, which Javalin's before-handlers do not see (it is another servlet): not
-   * draining, the Host check, and a key with the {@code read} scope, whose {@code publish} scope is
-   * passed on for the publishing tools. Errors are the gateway's JSON errors.
+   * draining, the Host check, JSON-only POSTs from no foreign Origin, and a key with the {@code
+   * read} scope, whose {@code publish} scope is passed on for the publishing tools. Errors are the
+   * gateway's JSON errors.
    */
   private final class McpGuard implements Filter {
     @Override
@@ -798,6 +799,31 @@ public final class Gateway implements AutoCloseable {
           throw ApiError.unavailable("shutting_down", "the server is shutting down");
         }
         checkHost(req.getHeader("Host"));
+        if ("POST".equals(req.getMethod())) {
+          // As for the other POSTs: JSON only, so that a web page must preflight, and no foreign
+          // Origin; without keys a page could otherwise publish through a local server.
+          String type = req.getHeader("Content-Type");
+          if (type == null || !isJson(type)) {
+            throw new ApiError(
+                415,
+                "unsupported_media_type",
+                "send MCP messages as Content-Type: application/json, was '"
+                    + LogSafe.escape(String.valueOf(type))
+                    + "'");
+          }
+          String origin = req.getHeader("Origin");
+          if (origin != null
+              && !options.corsOrigins().contains("*")
+              && !options.corsOrigins().contains(origin)
+              && !sameOrigin(origin, req.getHeader("Host"))) {
+            throw new ApiError(
+                403,
+                "origin_not_allowed",
+                "requests from origin '"
+                    + LogSafe.escape(origin)
+                    + "' are not allowed; add it to BLOODBANK_SERVER_CORS_ORIGINS");
+          }
+        }
         String authorization = req.getHeader("Authorization");
         authenticate(authorization, null, false, Scope.READ, req.getRemoteAddr());
         ApiKeys keys = options.apiKeys();
