@@ -35,6 +35,7 @@ import picocli.CommandLine.Option;
             + " check schema changes.",
     subcommands = {
       PublishCommand.class,
+      PublishPromptCommand.class,
       CatalogCommands.ListEvents.class,
       CatalogCommands.ListCommands.class,
       CatalogCommands.Show.class,
@@ -47,6 +48,7 @@ import picocli.CommandLine.Option;
       SchemaCommand.class,
       ServeCommand.class,
       McpCommand.class,
+      WrapCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class
     },
@@ -139,6 +141,8 @@ public final class Bb {
       boolean terminal) {
     Bb bb = new Bb(env, in, out, err, terminal);
     CommandLine cl = new CommandLine(bb);
+    // Everything after the wrapped program's name is its own, options included.
+    cl.getSubcommands().get("wrap").setStopAtPositional(true);
     cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     cl.setColorScheme(
