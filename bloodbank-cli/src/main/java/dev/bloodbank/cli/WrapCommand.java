@@ -126,6 +126,11 @@ final class WrapCommand implements Callable<Integer> {
     BlockingQueue<Chunk> chunks = new LinkedBlockingQueue<>();
     Path script = resolve("script");
     boolean onTerminal = bb.terminal && script != null;
+    if (bb.terminal && script == null) {
+      // Said before the program starts, so never in the middle of its output.
+      bb.err.println(
+          "bb: wrap: script(1) (util-linux) not found: " + name + " runs without a terminal");
+    }
     Thread recorder =
         new Thread(
             () -> {
@@ -176,6 +181,7 @@ final class WrapCommand implements Callable<Integer> {
       bb.err.println("bb: wrap: cannot run '" + program + "': " + e.getMessage());
       return CANNOT_RUN;
     }
+    Thread hook = killOnShutdown(p, null);
     long[] lastActivity = {System.nanoTime()};
     Thread out = copier(p.getInputStream(), bb.out, chunks, lastActivity, "bb-wrap-stdout");
     Thread err = copier(p.getErrorStream(), bb.err, chunks, lastActivity, "bb-wrap-stderr");
@@ -190,6 +196,7 @@ final class WrapCommand implements Callable<Integer> {
     // A background child may keep the pipes open after the program ended: bounded wait.
     out.join(5000);
     err.join(5000);
+    removeHook(hook);
     return code;
   }
 
@@ -342,6 +349,7 @@ final class WrapCommand implements Callable<Integer> {
         bb.err.println("bb: wrap: cannot run '" + script + "': " + e.getMessage());
         return CANNOT_RUN;
       }
+      Thread hook = killOnShutdown(p, dir);
       ScriptLogs logs = new ScriptLogs(in, out, timing, chunks);
       Thread reader = new Thread(logs::run, "bb-wrap-logs");
       reader.setDaemon(true);
@@ -349,11 +357,49 @@ final class WrapCommand implements Callable<Integer> {
       int code = p.waitFor();
       logs.done();
       reader.join(10_000);
+      removeHook(hook);
       return code;
     } finally {
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
+      delete(dir);
+    }
+  }
+
+  /**
+   * When bb itself is terminated (SIGTERM, SIGHUP), the program goes with it, and the session's
+   * logs (which hold what the user typed) are deleted.
+   */
+  private static Thread killOnShutdown(Process p, @Nullable Path dir) {
+    Thread hook =
+        new Thread(
+            () -> {
+              p.destroy();
+              if (dir != null) {
+                try {
+                  p.waitFor(2, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                delete(dir);
+              }
+            },
+            "bb-wrap-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // already shutting down: the hook runs and finds the program ended
+    }
+  }
+
+  private static void delete(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      // already gone
     }
   }
 

@@ -200,6 +200,13 @@ class WrapIT {
     Run noDash = bb(broker, "", "wrap", echo.toString(), "-y");
     assertThat(new String(noDash.out(), StandardCharsets.UTF_8)).isEqualTo("[-y]\n");
 
+    Path killed = dir.resolve("killed.sh");
+    Files.writeString(killed, "#!/bin/sh\necho before\nkill -TERM $$\n");
+    killed.toFile().setExecutable(true);
+    Run signalled = bb(broker, "", "wrap", killed.toString());
+    assertThat(signalled.code()).isEqualTo(128 + 15);
+    assertThat(new String(signalled.out(), StandardCharsets.UTF_8)).isEqualTo("before\n");
+
     Run missing = bb(broker, "", "wrap", "no-such-agent-" + UUID.randomUUID());
     assertThat(missing.code()).isEqualTo(127);
     assertThat(missing.err()).contains("cannot run 'no-such-agent-");
