@@ -38,9 +38,9 @@ import picocli.CommandLine.ParentCommand;
     },
     footer = {
       "",
-      "The exit code is the program's (128+N when killed by signal N; 127 when it cannot be run).",
-      "Events are published in the background; those that could not be are counted in one line",
-      "on standard error when the program has ended.",
+      "Exit code: the program's; 128+N when signal N killed it; 127 when it cannot run.",
+      "Events are published in the background; any that could not be are counted",
+      "in one line on standard error once the program has ended.",
       "",
       "Examples:",
       "  bb wrap claude",
