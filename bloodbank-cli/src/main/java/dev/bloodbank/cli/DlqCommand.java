@@ -17,9 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -357,32 +355,14 @@ final class DlqCommand {
             });
         DeadLetterReplayOptions options = b.build();
         Thread main = Thread.currentThread();
-        AtomicBoolean stopping = new AtomicBoolean();
-        CountDownLatch summarized = new CountDownLatch(1);
-        Thread hook =
-            new Thread(
-                () -> {
-                  stopping.set(true);
-                  main.interrupt();
-                  try {
-                    summarized.await(15, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  Runtime.getRuntime().halt(130);
-                },
-                "bb-dlq-replay-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        // An interrupt stops the replay after the event in progress, confirmed and removed.
+        StopOnSignal stop = new StopOnSignal("bb-dlq-replay-stop", main::interrupt);
         DeadLetterReplayResult r;
         try {
           r = bus.deadLetters().replay(options);
         } finally {
           Thread.interrupted(); // an interrupt is in the result; the bus must close cleanly
-          try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-          } catch (IllegalStateException e) {
-            // shutting down already: the hook waits for the summary below
-          }
+          stop.close();
         }
         if (bb.terminal) {
           draw(bb, moved.get(), left.get(), total, start);
@@ -407,9 +387,9 @@ final class DlqCommand {
           bb.err.println("bb: " + p);
         }
         bb.err.flush();
-        summarized.countDown();
-        if (r.interrupted() || stopping.get()) {
-          return 130;
+        stop.summarized();
+        if (r.interrupted() || stop.stopped()) {
+          return StopOnSignal.EXIT;
         }
         return r.unmovable() > 0 ? Bb.INVALID : Bb.OK;
       }

@@ -28,7 +28,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
@@ -152,8 +151,6 @@ final class ReplayCommand implements Callable<Integer> {
     Republish rep = action.republish;
     double rate = rep == null || rep.rate == null ? 0 : rep.rate;
     ReplayOptions options = options();
-    AtomicBoolean interrupted = new AtomicBoolean();
-    CountDownLatch summarized = new CountDownLatch(1);
     try (Bloodbank bus = bb.connect(ValidationMode.SKIP);
         Sink sink = sink(bus, rep, rate)) {
       // The end is known only for a replay until now; --until ends at an event time.
@@ -168,31 +165,14 @@ final class ReplayCommand implements Callable<Integer> {
                 progress.done(delivery.offset().orElse(-1));
               });
       progress.start(replay);
-      Thread hook =
-          new Thread(
-              () -> {
-                interrupted.set(true);
-                replay.close();
-                try {
-                  // The main thread prints the summary; the exit code is 130 either way.
-                  summarized.await(15, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                Runtime.getRuntime().halt(130);
-              },
-              "bb-replay-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
+      // The main thread prints the summary; the exit code is 130 either way.
+      StopOnSignal stop = new StopOnSignal("bb-replay-stop", replay::close);
       ReplayResult result;
       try {
         result = await(replay, progress);
       } finally {
         progress.finish();
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-          // shutting down already: the hook waits for the summary below
-        }
+        stop.close();
       }
       bb.out.flush();
       bb.err.println(
@@ -209,8 +189,8 @@ final class ReplayCommand implements Callable<Integer> {
               + result.lastOffset()
               + (result.endReached() ? "" : " (stopped)"));
       bb.err.flush();
-      summarized.countDown();
-      return interrupted.get() ? 130 : Bb.OK;
+      stop.summarized();
+      return stop.stopped() ? StopOnSignal.EXIT : Bb.OK;
     }
   }
 

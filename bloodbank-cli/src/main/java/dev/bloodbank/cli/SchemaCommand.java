@@ -44,11 +44,9 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -468,8 +466,6 @@ final class SchemaCommand {
       AtomicLong checked = new AtomicLong();
       AtomicLong failed = new AtomicLong();
       List<Failure> shown = java.util.Collections.synchronizedList(new ArrayList<>());
-      AtomicBoolean interrupted = new AtomicBoolean();
-      CountDownLatch summarized = new CountDownLatch(1);
       ReplayOptions.Builder ob = ReplayOptions.builder().queue(queue).untilNow();
       if (since == null) {
         ob.fromFirst();
@@ -504,20 +500,7 @@ final class SchemaCommand {
                     }
                   }
                 });
-        Thread hook =
-            new Thread(
-                () -> {
-                  interrupted.set(true);
-                  replay.close();
-                  try {
-                    summarized.await(15, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  Runtime.getRuntime().halt(130);
-                },
-                "bb-schema-check-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        StopOnSignal stop = new StopOnSignal("bb-schema-check-stop", replay::close);
         ReplayResult result;
         boolean drawn = false;
         try {
@@ -540,11 +523,7 @@ final class SchemaCommand {
           if (drawn) {
             bb.err.println(progress(replay, read, checked, failed, end));
           }
-          try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-          } catch (IllegalStateException e) {
-            // shutting down already: the hook waits for the summary below
-          }
+          stop.close();
         }
         String from =
             since == null
@@ -608,9 +587,9 @@ final class SchemaCommand {
                   + (result.endReached() ? "" : " (stopped)"));
         }
         bb.out.flush();
-        summarized.countDown();
-        if (interrupted.get()) {
-          return 130;
+        stop.summarized();
+        if (stop.stopped()) {
+          return StopOnSignal.EXIT;
         }
         return failed.get() == 0 ? Bb.OK : Bb.INVALID;
       } catch (BloodbankException e) {

@@ -60,9 +60,19 @@ final class McpEndpoint implements AutoCloseable {
     handler.addFilter(filter, PATH, EnumSet.of(DispatcherType.REQUEST));
   }
 
-  /** Ends the MCP sessions; before Jetty stops, so that their streams do not hold it up. */
+  /**
+   * Ends the MCP sessions; before Jetty stops, so that their streams do not hold it up. Gracefully
+   * for at most {@link #CLOSE_TIMEOUT}, then at once: the SDK's own graceful close has no deadline.
+   */
   @Override
   public void close() {
-    server.closeGracefully();
+    try {
+      server.getAsyncServer().closeGracefully().block(CLOSE_TIMEOUT);
+    } catch (RuntimeException e) {
+      server.close();
+    }
   }
+
+  /** The longest {@link #close()} lets sessions end on their own. */
+  static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(5);
 }
