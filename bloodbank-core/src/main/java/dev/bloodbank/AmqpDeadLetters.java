@@ -87,16 +87,16 @@ final class AmqpDeadLetters implements DeadLetters {
     } catch (IOException | ShutdownSignalException e) {
       throw failure(queue, "cannot inspect", e);
     } finally {
-      closeQuietly(ch);
+      BusConnections.closeQuietly(ch);
     }
   }
 
   @Override
   public List<DeadLetter> peek(String queue, int limit) {
     java.util.Objects.requireNonNull(queue, "queue");
-    if (limit < 1 || limit > DeadLetterReplayOptions.MAX_PEEK) {
+    if (limit < 1 || limit > DeadLetters.MAX_PEEK) {
       throw new IllegalArgumentException(
-          "limit must be from 1 to " + DeadLetterReplayOptions.MAX_PEEK + ", got " + limit);
+          "limit must be from 1 to " + DeadLetters.MAX_PEEK + ", got " + limit);
     }
     Channel ch = channel(connections.consuming(), queue);
     List<DeadLetter> letters = new ArrayList<>();
@@ -114,7 +114,7 @@ final class AmqpDeadLetters implements DeadLetters {
       throw failure(queue, "cannot read", e);
     } finally {
       // Closing the channel returns every message it took, in their order.
-      closeQuietly(ch);
+      BusConnections.closeQuietly(ch);
     }
   }
 
@@ -130,7 +130,7 @@ final class AmqpDeadLetters implements DeadLetters {
     } catch (IOException | ShutdownSignalException e) {
       throw failure(queue, "cannot purge", e);
     } finally {
-      closeQuietly(ch);
+      BusConnections.closeQuietly(ch);
     }
   }
 
@@ -211,9 +211,9 @@ final class AmqpDeadLetters implements DeadLetters {
       throw failure(queue, "cannot replay", e);
     } finally {
       // Returns what was skipped, left or merely counted by a dry run, in its order.
-      closeQuietly(get);
+      BusConnections.closeQuietly(get);
       if (pub != null) {
-        closeQuietly(pub);
+        BusConnections.closeQuietly(pub);
       }
     }
     long remaining = inspect(queue).messages();
@@ -317,7 +317,7 @@ final class AmqpDeadLetters implements DeadLetters {
       }
       throw failure(queue, "cannot check", e);
     } finally {
-      closeQuietly(ch);
+      BusConnections.closeQuietly(ch);
     }
   }
 
@@ -473,11 +473,7 @@ final class AmqpDeadLetters implements DeadLetters {
       throw new BloodbankException("this Bloodbank is closed");
     }
     try {
-      Channel ch = c.createChannel();
-      if (ch == null) {
-        throw new IOException("the broker has no free channel (channel_max reached)");
-      }
-      return ch;
+      return BusConnections.openChannel(c);
     } catch (IOException | ShutdownSignalException e) {
       throw failure(queue, "cannot open a channel for", e);
     }
@@ -486,16 +482,6 @@ final class AmqpDeadLetters implements DeadLetters {
   private static BloodbankException failure(String queue, String what, Exception e) {
     return new BloodbankException(
         what + " queue '" + queue + "': " + BusConnections.brokerReply(e), e);
-  }
-
-  private static void closeQuietly(Channel ch) {
-    try {
-      if (ch.isOpen()) {
-        ch.close();
-      }
-    } catch (IOException | TimeoutException | RuntimeException e) {
-      // closed by the broker's error already
-    }
   }
 
   /** The reply text of the last message the broker returned as unroutable. */

@@ -100,10 +100,7 @@ final class AmqpSubscriber<T> implements Subscriber {
     this.metricsTag =
         options.temporary() ? "temporary:" + String.join(",", options.patterns()) : queue;
     this.dlx = options.deadLetterExchange();
-    this.channel = connection.createChannel();
-    if (channel == null) {
-      throw new IOException("the broker has no free channel (channel_max reached)");
-    }
+    this.channel = BusConnections.openChannel(connection);
     this.inline = options.concurrency() == 1;
     this.ackBatch = inline ? options.ackBatchSize() : 1;
     AtomicInteger threadNo = new AtomicInteger();

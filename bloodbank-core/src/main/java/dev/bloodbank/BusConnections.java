@@ -430,6 +430,29 @@ final class BusConnections {
   }
 
   /**
+   * Opens a channel, failing with a reason when the connection has none left: amqp-client returns
+   * null at {@code channel_max}, which a caller would only meet later as a NullPointerException.
+   */
+  static Channel openChannel(Connection connection) throws IOException {
+    Channel ch = connection.createChannel();
+    if (ch == null) {
+      throw new IOException("the broker has no free channel (channel_max reached)");
+    }
+    return ch;
+  }
+
+  /** Closes a short-lived channel; one the broker closed already (after an error) is left be. */
+  static void closeQuietly(Channel ch) {
+    try {
+      if (ch.isOpen()) {
+        ch.close();
+      }
+    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      // closed by the broker's error already
+    }
+  }
+
+  /**
    * Closes both connections within the deadline: gracefully first, then by closing their sockets,
    * which releases any thread stuck in a write. Nothing is opened afterwards.
    */

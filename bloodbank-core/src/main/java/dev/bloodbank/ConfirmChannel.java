@@ -138,10 +138,7 @@ final class ConfirmChannel {
   }
 
   private Generation open() throws IOException {
-    Channel ch = connection.createChannel();
-    if (ch == null) {
-      throw new IOException("the broker has no free channel (channel_max reached)");
-    }
+    Channel ch = BusConnections.openChannel(connection);
     try {
       ch.confirmSelect();
     } catch (IOException | RuntimeException e) {

@@ -25,9 +25,9 @@ final class EventChecks {
   private final EventValidator validator;
   private final ValidationMode busMode;
   private final @Nullable CorrelationRecorder recorder;
-  // Compiled once per registered step: the step is compared by identity.
+  // Compiled once per registered step. By identity: a step's own hash walks its whole schema.
   private final Map<UpcastStep, PayloadSchema> olderSchemas =
-      new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
   EventChecks(
       EventCodec codec,

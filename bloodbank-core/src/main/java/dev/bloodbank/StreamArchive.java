@@ -32,15 +32,12 @@ final class StreamArchive implements Archive {
       ArchiveOptions options, String exchange, Supplier<Connection> connection) {
     String queue = options.queue();
     try {
-      Channel ch = connection.get().createChannel();
-      if (ch == null) {
-        throw new IOException("the broker has no free channel (channel_max reached)");
-      }
+      Channel ch = BusConnections.openChannel(connection.get());
       try {
         ch.queueDeclare(queue, true, false, false, options.queueArguments());
         ch.queueBind(queue, exchange, options.bindingPattern());
       } finally {
-        closeQuietly(ch);
+        BusConnections.closeQuietly(ch);
       }
     } catch (IOException | ShutdownSignalException e) {
       String reply = BusConnections.brokerReply(e);
@@ -93,16 +90,6 @@ final class StreamArchive implements Archive {
               + "': "
               + BusConnections.brokerReply(e),
           e);
-    }
-  }
-
-  private static void closeQuietly(Channel ch) {
-    try {
-      if (ch.isOpen()) {
-        ch.close();
-      }
-    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
-      // closed by the broker's error already
     }
   }
 }

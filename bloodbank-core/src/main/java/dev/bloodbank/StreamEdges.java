@@ -62,10 +62,7 @@ final class StreamEdges {
   private static @Nullable Edge read(
       Connection connection, String queue, String spec, boolean toEnd, Duration timeout)
       throws IOException {
-    Channel ch = connection.createChannel();
-    if (ch == null) {
-      throw new IOException("the broker has no free channel (channel_max reached)");
-    }
+    Channel ch = BusConnections.openChannel(connection);
     try {
       // A missing queue fails here with NOT_FOUND rather than as a consumer error.
       ch.queueDeclarePassive(queue);

@@ -150,10 +150,7 @@ final class StreamReplay<T> implements Replay {
                 || (from != null && lastTime != null && lastTime.plusSeconds(1).isBefore(from));
       }
     }
-    this.channel = connection.createChannel();
-    if (channel == null) {
-      throw new IOException("the broker has no free channel (channel_max reached)");
-    }
+    this.channel = BusConnections.openChannel(connection);
     if (nothing) {
       closeChannel();
       finish(true);

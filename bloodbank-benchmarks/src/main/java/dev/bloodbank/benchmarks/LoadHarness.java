@@ -1221,13 +1221,18 @@ public final class LoadHarness {
   }
 
   private static double heapAfterGcMb() {
+    return heapAfterGcBytes() / 1024.0 / 1024.0;
+  }
+
+  /** The heap the last collection of each heap pool left in use. */
+  private static long heapAfterGcBytes() {
     long used = 0;
     for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
       if (p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null) {
         used += p.getCollectionUsage().getUsed();
       }
     }
-    return used / 1024.0 / 1024.0;
+    return used;
   }
 
   /** {@code n} events with the contract's properties straight into the archive stream. */
@@ -1389,15 +1394,8 @@ public final class LoadHarness {
     Thread t =
         new Thread(
             () -> {
-              List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
               while (!Thread.currentThread().isInterrupted()) {
-                long afterGc = 0;
-                for (MemoryPoolMXBean p : pools) {
-                  if (p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null) {
-                    afterGc += p.getCollectionUsage().getUsed();
-                  }
-                }
-                peakHeapAfterGc.accumulateAndGet(afterGc, Math::max);
+                peakHeapAfterGc.accumulateAndGet(heapAfterGcBytes(), Math::max);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
               }
             },

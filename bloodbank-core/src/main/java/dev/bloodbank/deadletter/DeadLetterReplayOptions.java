@@ -19,9 +19,6 @@ public final class DeadLetterReplayOptions {
   /** Default time to wait for the broker's confirm of one moved message: 30 s. */
   public static final Duration DEFAULT_CONFIRM_TIMEOUT = Duration.ofSeconds(30);
 
-  /** The most messages one {@link DeadLetters#peek(String, int)} shows: {@value}. */
-  public static final int MAX_PEEK = 10_000;
-
   private final String queue;
   private final List<String> patterns;
   private final long limit;

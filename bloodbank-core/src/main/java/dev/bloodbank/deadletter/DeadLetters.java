@@ -12,6 +12,9 @@ import java.util.List;
  * @since 0.2.0
  */
 public interface DeadLetters {
+  /** The most messages one {@link #peek(String, int)} shows: {@value}. */
+  int MAX_PEEK = 10_000;
+
   /**
    * Returns how many messages a queue holds and how many consumers it has, by a passive declare.
    *
@@ -29,7 +32,7 @@ public interface DeadLetters {
    * x-delivery-limit}, if it has one.
    *
    * @param queue the dead-letter queue
-   * @param limit how many at most, from 1 to {@value DeadLetterReplayOptions#MAX_PEEK}
+   * @param limit how many at most, from 1 to {@value #MAX_PEEK}
    * @return the messages, oldest first; empty when the queue is
    * @throws IllegalArgumentException when the limit is out of range
    * @throws dev.bloodbank.BloodbankException naming the queue when it does not exist, or once the

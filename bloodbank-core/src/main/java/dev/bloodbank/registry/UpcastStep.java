@@ -2,7 +2,6 @@ package dev.bloodbank.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
-import org.jspecify.annotations.Nullable;
 
 /**
  * One registered upcast: from a version of an event's schema to a later one. Immutable and
@@ -39,18 +38,13 @@ public record UpcastStep(
     fromSchema = fromSchema.deepCopy();
   }
 
+  /**
+   * Returns the schema of {@link #fromVersion()}.
+   *
+   * @return a copy of the schema
+   */
   @Override
   public JsonNode fromSchema() {
     return fromSchema.deepCopy();
-  }
-
-  @Override
-  public boolean equals(@Nullable Object o) {
-    return o == this;
-  }
-
-  @Override
-  public int hashCode() {
-    return System.identityHashCode(this);
   }
 }

@@ -83,6 +83,11 @@ public final class EventValidator {
   private final Map<HeaderKey, Boolean> validHeaders = new ConcurrentHashMap<>();
   private volatile @Nullable Schema envelopeSchema;
   private volatile boolean envelopeSchemaLooked;
+
+  /** Numbers the locations of documents {@link #compile(JsonNode)} compiles. */
+  private static final java.util.concurrent.atomic.AtomicLong COMPILED =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final Object envelopeLock = new Object();
 
   /**
@@ -551,9 +556,6 @@ public final class EventValidator {
       throw new BloodbankException("cannot compile the schema " + id + ": " + e.getMessage(), e);
     }
   }
-
-  private static final java.util.concurrent.atomic.AtomicLong COMPILED =
-      new java.util.concurrent.atomic.AtomicLong();
 
   /** The reference validator for a schema document, configured as for the catalog; for tests. */
   Schema referenceSchema(JsonNode schema) {
