@@ -49,6 +49,7 @@ import picocli.CommandLine.Option;
       ServeCommand.class,
       McpCommand.class,
       WrapCommand.class,
+      TuiCommand.class,
       CommandLine.HelpCommand.class,
       AutoComplete.GenerateCompletion.class
     },

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bloodbank.registry.EventDefinition;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -29,6 +30,33 @@ final class CatalogCommands {
               + d.title()
               + (d.command() ? bb.dim("  [command]") : ""));
     }
+  }
+
+  /**
+   * One line per top-level property of a payload schema: name, type (and format), whether it is
+   * required, and its description.
+   */
+  static List<String> fields(JsonNode schema) {
+    Set<String> required = new HashSet<>();
+    schema.path("required").forEach(r -> required.add(r.asText()));
+    List<String> out = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> p = it.next();
+      JsonNode s = p.getValue();
+      String type =
+          s.has("type")
+              ? s.get("type").toString().replace("\"", "")
+              : s.has("$ref") ? "object" : "any";
+      out.add(
+          String.format(
+              "  %-24s %-18s %s%s",
+              p.getKey(),
+              type + (s.has("format") ? " (" + s.get("format").asText() + ")" : ""),
+              required.contains(p.getKey()) ? "required " : "",
+              s.path("description").asText("")));
+    }
+    return out;
   }
 
   @Command(
@@ -96,24 +124,8 @@ final class CatalogCommands {
       }
       bb.out.println("schema:  " + d.schemaLocation());
       bb.out.println("class:   " + d.payloadClassName());
-      Set<String> required = new HashSet<>();
-      schema.path("required").forEach(r -> required.add(r.asText()));
       bb.out.println("fields:");
-      Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> p = it.next();
-        JsonNode s = p.getValue();
-        String type =
-            s.has("type")
-                ? s.get("type").toString().replace("\"", "")
-                : s.has("$ref") ? "object" : "any";
-        bb.out.printf(
-            "  %-24s %-18s %s%s%n",
-            p.getKey(),
-            type + (s.has("format") ? " (" + s.get("format").asText() + ")" : ""),
-            required.contains(p.getKey()) ? "required " : "",
-            s.path("description").asText(""));
-      }
+      fields(schema).forEach(bb.out::println);
       ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
       bb.out.println("example payload:");
       bb.out.println(pretty.writeValueAsString(MockPayloads.example(schema)));

@@ -1,18 +1,9 @@
 package dev.bloodbank.cli;
 
-import dev.bloodbank.correlation.CorrelationGraph;
 import dev.bloodbank.correlation.CorrelationTracker;
-import dev.bloodbank.correlation.DebugDump;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,61 +47,11 @@ final class TraceCommand implements Callable<Integer> {
       throw new Bb.CliException("--depth must be at least 1, was " + depth);
     }
     try (CorrelationTracker tracker = CorrelationTracker.redis(bb.redis())) {
-      CorrelationGraph g;
-      try {
-        g =
-            (direction.ancestors
-                    ? tracker.ancestors(eventId, depth)
-                    : tracker.descendants(eventId, depth))
-                .get(10, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        throw new Bb.Unreachable("cannot read the causation graph: " + e.getCause().getMessage());
-      }
-      Map<UUID, List<UUID>> next = new LinkedHashMap<>();
-      for (CorrelationGraph.Edge e : g.edges()) {
-        UUID from = direction.ancestors ? e.child() : e.parent();
-        UUID to = direction.ancestors ? e.parent() : e.child();
-        next.computeIfAbsent(from, k -> new ArrayList<>()).add(to);
-      }
-      bb.out.println(bb.bold(eventId.toString()) + describe(tracker, eventId));
-      draw(tracker, next, eventId, "", new HashSet<>(Set.of(eventId)));
-      if (g.truncated()) {
-        bb.out.println(
-            bb.dim("(cut short by the " + g.limitHit().name().toLowerCase() + " limit)"));
-      }
+      List<String> lines =
+          new CausationTree(tracker, bb::dim).lines(eventId, direction.ancestors, depth);
+      bb.out.println(bb.bold(lines.get(0)));
+      lines.subList(1, lines.size()).forEach(bb.out::println);
     }
     return Bb.OK;
-  }
-
-  private void draw(
-      CorrelationTracker tracker,
-      Map<UUID, List<UUID>> next,
-      UUID node,
-      String indent,
-      Set<UUID> path)
-      throws Exception {
-    List<UUID> kids = next.getOrDefault(node, List.of());
-    for (int i = 0; i < kids.size(); i++) {
-      UUID k = kids.get(i);
-      boolean last = i == kids.size() - 1;
-      boolean cycle = path.contains(k);
-      bb.out.println(
-          indent
-              + (last ? "└── " : "├── ")
-              + k
-              + describe(tracker, k)
-              + (cycle ? bb.dim(" (cycle)") : ""));
-      if (!cycle) {
-        path.add(k);
-        draw(tracker, next, k, indent + (last ? "    " : "│   "), path);
-        path.remove(k);
-      }
-    }
-  }
-
-  private String describe(CorrelationTracker tracker, UUID id) throws Exception {
-    DebugDump d = tracker.debugDump(id).get(10, TimeUnit.SECONDS);
-    Object type = d.node().metadata().get("event_type");
-    return type == null ? "" : "  " + bb.dim(String.valueOf(type));
   }
 }

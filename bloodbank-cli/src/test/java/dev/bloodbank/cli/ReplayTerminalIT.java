@@ -10,16 +10,11 @@ import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.PublisherOptions;
 import dev.bloodbank.validation.ValidationMode;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,82 +25,27 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(BrokerExtension.class)
 class ReplayTerminalIT {
-  /** A tmux server of this test's own, so no one else's sessions are touched. */
-  private final String socket = "bb-it-" + UUID.randomUUID().toString().substring(0, 8);
+  private Tmux tmux;
 
   @BeforeEach
-  void requireTmux() {
-    boolean present = Files.isExecutable(Path.of("/usr/bin/tmux"));
-    if (!present && System.getenv("CI") != null) {
-      throw new AssertionError("tmux is missing; .ci/run installs it");
-    }
-    Assumptions.assumeTrue(present, "tmux is not installed");
+  void openTmux() {
+    tmux = Tmux.open("bb-it");
   }
 
   @AfterEach
   void killServer() throws Exception {
-    tmux("kill-server");
-  }
-
-  private int tmux(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("tmux", "-L", socket));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : -1;
-  }
-
-  private String pane(String session) throws IOException, InterruptedException {
-    Process p =
-        new ProcessBuilder("tmux", "-L", socket, "capture-pane", "-p", "-t", session).start();
-    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(10, TimeUnit.SECONDS);
-    return text;
+    tmux.close();
   }
 
   private String await(String session, String text, long seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      last = pane(session);
-      if (last.contains(text)) {
-        return last;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("'" + text + "' not on the pane after " + seconds + " s:\n" + last);
+    return tmux.await(session, text, seconds);
   }
 
   /** Starts bb in a 120x20 pane; the shell then prints its exit code and stays open. */
   private void start(BrokerExtension.Broker broker, String session, String bbArgs)
       throws Exception {
-    String cp =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Path script = Files.createTempFile("bb-replay", ".sh");
-    Files.writeString(
-        script,
-        "export BLOODBANK_EXCHANGE='"
-            + broker.exchange()
-            + "'\nexec '"
-            + Path.of(System.getProperty("java.home"), "bin", "java")
-            + "' -cp '"
-            + cp
-            + "' dev.bloodbank.cli.Bb "
-            + bbArgs
-            + "\n");
-    script.toFile().deleteOnExit();
-    int rc =
-        tmux(
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "120",
-            "-y",
-            "20",
-            "sh '" + script + "'; echo EXIT=$?; sleep 60");
-    assertThat(rc).isZero();
+    tmux.startBb(
+        session, 120, 20, java.util.Map.of("BLOODBANK_EXCHANGE", broker.exchange()), bbArgs, "");
   }
 
   private static void publish(BrokerExtension.Broker broker, int n) throws Exception {
@@ -146,7 +86,7 @@ class ReplayTerminalIT {
     // Ctrl-C in the middle: the summary says it stopped, and the exit code is 130.
     start(broker, "stopped", "replay --queue " + q + " --first --republish --dry-run --rate 2/s");
     await("stopped", q + " 2 events", 30);
-    assertThat(tmux("send-keys", "-t", "stopped", "C-c")).isZero();
+    tmux.keys("stopped", "C-c");
     String stopped = await("stopped", "EXIT=", 30);
     assertThat(stopped).contains("(stopped)").contains("EXIT=130");
   }
@@ -169,7 +109,7 @@ class ReplayTerminalIT {
     DlqCliIT.Dead more = DlqCliIT.deadLetters(broker, 20);
     start(broker, "dlqstop", "dlq replay " + more.dlq() + " --rate 4/s");
     await("dlqstop", "moved 3 ", 30);
-    assertThat(tmux("send-keys", "-t", "dlqstop", "C-c")).isZero();
+    tmux.keys("dlqstop", "C-c");
     String stopped = await("dlqstop", "EXIT=", 30);
     assertThat(stopped).contains("(stopped)").contains("EXIT=130");
     BbIT.Result rest = BbIT.bb(broker, "dlq", "replay", more.dlq());

@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,9 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(BrokerExtension.class)
 class WrapIT {
   @TempDir Path dir;
-
-  /** A tmux server of this test's own, so no one else's sessions are touched. */
-  private final String socket = "bb-wrap-it-" + UUID.randomUUID().toString().substring(0, 8);
 
   /** A scripted agent: a banner, an answer per line (with colour), "bye" ends it with code 3. */
   private static final String AGENT =
@@ -45,13 +40,6 @@ class WrapIT {
           + "  printf '\\033[1mdone\\033[0m\\n'\n"
           + "done\n"
           + "exit 4\n";
-
-  @AfterEach
-  void killTmux() throws Exception {
-    if (Files.isExecutable(Path.of("/usr/bin/tmux"))) {
-      run(List.of("tmux", "-L", socket, "kill-server"), "");
-    }
-  }
 
   private Path agent() throws IOException {
     Path p = dir.resolve("agent.sh");
@@ -230,87 +218,35 @@ class WrapIT {
   @Test
   void onATerminalTheProgramGetsOneAndTheUserSeesItsOutput(BrokerExtension.Broker broker)
       throws Exception {
-    boolean present =
-        Files.isExecutable(Path.of("/usr/bin/tmux"))
-            && Files.isExecutable(Path.of("/usr/bin/script"));
-    if (!present && System.getenv("CI") != null) {
-      throw new AssertionError("tmux or script is missing; .ci/run installs them");
+    try (Tmux tmux = Tmux.open("bb-wrap-it", Path.of("/usr/bin/script"))) {
+      String q = broker.rawQueue("agent.thread.#");
+      Path agent = dir.resolve("agent.sh");
+      // On a terminal the agent also says whether its input is one.
+      Files.writeString(
+          agent, AGENT.replace("echo 'agent ready'", "[ -t 0 ] && echo 'agent ready on a tty'"));
+      agent.toFile().setExecutable(true);
+      tmux.startBb(
+          "w",
+          100,
+          20,
+          java.util.Map.of("BLOODBANK_EXCHANGE", broker.exchange()),
+          "wrap '" + agent + "'",
+          "");
+      tmux.await("w", "agent ready on a tty", 30);
+      tmux.keys("w", "hello", "Enter");
+      tmux.await("w", "answer: hello", 10);
+      tmux.keys("w", "wor", "BSpace", "rld", "Enter");
+      tmux.await("w", "answer: world", 10);
+      tmux.keys("w", "bye", "Enter");
+      String pane = tmux.await("w", "EXIT=", 30);
+      assertThat(pane)
+          .contains("hello\nanswer: hello\ndone\nworld\nanswer: world\ndone\nbye\nsee you\nEXIT=3");
+
+      List<EventEnvelope<JsonNode>> got = events(broker, q, 6);
+      assertSession(
+          got,
+          List.of("hello", "world", "bye"),
+          List.of("answer: hello\ndone", "answer: world\ndone", "see you"));
     }
-    Assumptions.assumeTrue(present, "tmux or script is not installed");
-    String q = broker.rawQueue("agent.thread.#");
-    Path agent = dir.resolve("agent.sh");
-    // On a terminal the agent also says whether its input is one.
-    Files.writeString(
-        agent, AGENT.replace("echo 'agent ready'", "[ -t 0 ] && echo 'agent ready on a tty'"));
-    agent.toFile().setExecutable(true);
-    String cp =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Path sh = dir.resolve("bb.sh");
-    Files.writeString(
-        sh,
-        "export BLOODBANK_EXCHANGE='"
-            + broker.exchange()
-            + "'\n'"
-            + Path.of(System.getProperty("java.home"), "bin", "java")
-            + "' -cp '"
-            + cp
-            + "' dev.bloodbank.cli.Bb wrap '"
-            + agent
-            + "'\necho EXIT=$?\nsleep 60\n");
-    assertThat(
-            run(
-                    List.of(
-                        "tmux",
-                        "-L",
-                        socket,
-                        "new-session",
-                        "-d",
-                        "-s",
-                        "w",
-                        "-x",
-                        "100",
-                        "-y",
-                        "20",
-                        "sh " + sh),
-                    "")
-                .code())
-        .isZero();
-    await("agent ready on a tty", 30);
-    tmux("send-keys", "-t", "w", "hello", "Enter");
-    await("answer: hello", 10);
-    tmux("send-keys", "-t", "w", "wor", "BSpace", "rld", "Enter");
-    await("answer: world", 10);
-    tmux("send-keys", "-t", "w", "bye", "Enter");
-    String pane = await("EXIT=", 30);
-    assertThat(pane)
-        .contains("hello\nanswer: hello\ndone\nworld\nanswer: world\ndone\nbye\nsee you\nEXIT=3");
-
-    List<EventEnvelope<JsonNode>> got = events(broker, q, 6);
-    assertSession(
-        got,
-        List.of("hello", "world", "bye"),
-        List.of("answer: hello\ndone", "answer: world\ndone", "see you"));
-  }
-
-  private void tmux(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("tmux", "-L", socket));
-    cmd.addAll(List.of(args));
-    assertThat(run(cmd, "").code()).isZero();
-  }
-
-  private String await(String text, long seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      last =
-          new String(
-              run(List.of("tmux", "-L", socket, "capture-pane", "-p", "-t", "w"), "").out(),
-              StandardCharsets.UTF_8);
-      if (last.contains(text)) {
-        return last;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("'" + text + "' not on the pane after " + seconds + " s:\n" + last);
   }
 }
