@@ -73,8 +73,8 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
   public Integer call() throws Exception {
     if (!bb.terminal) {
       throw new Bb.CliException(
-          "bb tui needs a terminal, and this is not one; in scripts use bb publish, bb watch"
-              + " and bb trace");
+          "tui needs a terminal, and this is not one; in scripts use bb publish, bb watch and"
+              + " bb trace");
     }
     boolean unicode = utf8Locale(bb.env);
     TerminalBuilder builder = TerminalBuilder.builder().system(true).jni(true).nativeSignals(true);
@@ -85,7 +85,7 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
     if (terminal.getType().startsWith(Terminal.TYPE_DUMB)) {
       terminal.close();
       throw new Bb.CliException(
-          "bb tui needs a terminal that can move the cursor; TERM is '"
+          "tui needs a terminal that can move the cursor; TERM is '"
               + bb.env.getOrDefault("TERM", "")
               + "'");
     }
@@ -175,17 +175,9 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
           boolean showCursor = false;
           if (cols < MIN_COLUMNS || rows < MIN_ROWS) {
             lines = new ArrayList<>();
-            lines.add(
-                new AttributedString(
-                    "terminal too small: "
-                        + cols
-                        + "x"
-                        + rows
-                        + ", bb tui needs "
-                        + MIN_COLUMNS
-                        + "x"
-                        + MIN_ROWS
-                        + "; q quits"));
+            lines.add(new AttributedString("terminal too small: " + cols + "x" + rows));
+            lines.add(new AttributedString("bb tui needs " + MIN_COLUMNS + "x" + MIN_ROWS));
+            lines.add(new AttributedString("q quits"));
           } else {
             lines = tui.render(cols, rows);
             showCursor = tui.cursorVisible();
