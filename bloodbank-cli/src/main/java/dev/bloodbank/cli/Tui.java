@@ -164,6 +164,9 @@ final class Tui {
   private int viewTop;
 
   private final Deque<EventEnvelope<JsonNode>> tail = new ArrayDeque<>();
+  private final Deque<EventEnvelope<JsonNode>> incoming = new ArrayDeque<>();
+  private int tailGeneration; // guarded by incoming
+  private volatile boolean tailArrived;
   private String pattern;
   private int tailSelected = -1;
   private @Nullable StringBuilder prompt;
@@ -208,7 +211,7 @@ final class Tui {
 
   /** Starts the tail; call once, after the terminal is set up. */
   void start() {
-    backend.tail(pattern, this::onTailEvent);
+    subscribeTail();
     message = "? for help";
   }
 
@@ -228,7 +231,7 @@ final class Tui {
 
   /** Runs what other threads posted; returns whether anything ran (so the screen is stale). */
   boolean drainPosted() {
-    boolean any = false;
+    boolean any = drainTail();
     for (Runnable r; (r = posted.poll()) != null; ) {
       r.run();
       any = true;
@@ -236,17 +239,53 @@ final class Tui {
     return any;
   }
 
-  private void onTailEvent(EventEnvelope<JsonNode> e) {
-    post(
-        () -> {
-          tail.addLast(e);
-          if (tail.size() > TAIL_CAPACITY) {
-            tail.removeFirst();
-            if (tailSelected > 0) {
-              tailSelected--;
-            }
+  /**
+   * Takes a tail event on the subscriber's thread. The events wait in a buffer as bounded as the
+   * tail itself, so a screen that stops drawing (a stalled terminal blocks the UI thread's writes)
+   * never makes the TUI hold more than {@link #TAIL_CAPACITY} of them.
+   */
+  private void onTailEvent(int generation, EventEnvelope<JsonNode> e) {
+    synchronized (incoming) {
+      if (generation != tailGeneration) {
+        return; // still in flight from the previous pattern's subscription
+      }
+      incoming.addLast(e);
+      if (incoming.size() > TAIL_CAPACITY) {
+        incoming.removeFirst();
+      }
+    }
+    tailArrived = true;
+  }
+
+  /** Moves the buffered tail events into the pane; on the UI thread. */
+  private boolean drainTail() {
+    if (!tailArrived) {
+      return false;
+    }
+    tailArrived = false;
+    synchronized (incoming) {
+      for (EventEnvelope<JsonNode> e; (e = incoming.pollFirst()) != null; ) {
+        tail.addLast(e);
+        if (tail.size() > TAIL_CAPACITY) {
+          tail.removeFirst();
+          if (tailSelected > 0) {
+            tailSelected--;
           }
-        });
+        }
+      }
+    }
+    return true;
+  }
+
+  private void subscribeTail() {
+    int generation;
+    synchronized (incoming) {
+      generation = ++tailGeneration;
+      incoming.clear();
+    }
+    tail.clear();
+    tailSelected = -1;
+    backend.tail(pattern, e -> onTailEvent(generation, e));
   }
 
   // ---------------------------------------------------------------- keys
@@ -346,9 +385,7 @@ final class Tui {
         prompt = null;
         if (!next.equals(pattern)) {
           pattern = next;
-          tail.clear();
-          tailSelected = -1;
-          backend.tail(pattern, this::onTailEvent);
+          subscribeTail();
         }
         message = "tailing " + pattern;
       }

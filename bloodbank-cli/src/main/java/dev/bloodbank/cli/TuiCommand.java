@@ -277,13 +277,11 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
    * Redis) runs on one daemon thread of its own, never on the thread that reads keys.
    */
   private final class BusBackend implements Tui.Backend, AutoCloseable {
-    private final ExecutorService io =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "bb-tui-io");
-              t.setDaemon(true);
-              return t;
-            });
+    private final ExecutorService io = daemon("bb-tui-io");
+
+    /** Redis reads apart, so that a slow Redis never holds up a publish. */
+    private final ExecutorService redis = daemon("bb-tui-redis");
+
     private volatile String state = "connecting ...";
     private volatile @Nullable Bloodbank bus;
     private @Nullable Subscriber subscriber;
@@ -292,6 +290,15 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
 
     BusBackend() {
       io.execute(this::connect);
+    }
+
+    private static ExecutorService daemon(String name) {
+      return Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+          });
     }
 
     private void connect() {
@@ -388,7 +395,7 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
               throw new java.util.concurrent.CompletionException(e);
             }
           },
-          io);
+          redis);
     }
 
     @Override
@@ -398,22 +405,27 @@ final class TuiCommand implements java.util.concurrent.Callable<Integer> {
             if (subscriber != null) {
               subscriber.close();
             }
-            if (tracker != null) {
-              tracker.close();
-            }
             Bloodbank b = bus;
             if (b != null) {
               b.close();
             }
           });
-      io.shutdown();
-      try {
-        if (!io.awaitTermination(10, TimeUnit.SECONDS)) {
-          io.shutdownNow();
+      redis.execute(
+          () -> {
+            if (tracker != null) {
+              tracker.close();
+            }
+          });
+      for (ExecutorService e : List.of(io, redis)) {
+        e.shutdown();
+        try {
+          if (!e.awaitTermination(10, TimeUnit.SECONDS)) {
+            e.shutdownNow();
+          }
+        } catch (InterruptedException ie) {
+          e.shutdownNow();
+          Thread.currentThread().interrupt();
         }
-      } catch (InterruptedException e) {
-        io.shutdownNow();
-        Thread.currentThread().interrupt();
       }
     }
   }

@@ -224,9 +224,20 @@ class TuiTest {
     }
     type(t, "fireflies.#");
     assertThat(screen(t)).contains("tail pattern: fireflies.#");
+    Consumer<EventEnvelope<JsonNode>> old = backend.sink;
     keys(t, Tui.Key.NEWLINE);
     assertThat(backend.patterns).containsExactly("#", "fireflies.#");
-    assertThat(screen(t)).contains("Tail fireflies.#");
+    // An event still in flight from the old subscription does not land in the new tail.
+    old.accept(
+        EventEnvelope.builder(
+                "llm.prompt", (JsonNode) EventCodec.create().objectMapper().createObjectNode())
+            .build());
+    backend.sink.accept(
+        EventEnvelope.builder(
+                "fireflies.transcript.ready",
+                (JsonNode) EventCodec.create().objectMapper().createObjectNode())
+            .build());
+    assertThat(screen(t)).contains("Tail fireflies.#  (1)").doesNotContain("llm.prompt");
     type(t, "/");
     keys(t, Tui.Key.ESCAPE);
     assertThat(backend.patterns).hasSize(2);
