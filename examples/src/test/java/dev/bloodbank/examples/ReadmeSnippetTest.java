@@ -23,7 +23,11 @@ class ReadmeSnippetTest {
     "testing, examples/src/test/java/dev/bloodbank/examples/HarnessExampleTest.java",
     "transcribe-wav, examples/src/main/java/dev/bloodbank/examples/TranscribeWav.java",
     "archive-replay, examples/src/main/java/dev/bloodbank/examples/ArchiveReplay.java",
-    "dead-letters, examples/src/main/java/dev/bloodbank/examples/DeadLetterExample.java"
+    "dead-letters, examples/src/main/java/dev/bloodbank/examples/DeadLetterExample.java",
+    "spring-boot-listener,"
+        + " examples/spring-boot/src/main/java/dev/bloodbank/examples/springboot/TranscriptIndexer.java",
+    "spring-boot-slice,"
+        + " examples/spring-boot/src/test/java/dev/bloodbank/examples/springboot/TranscriptIndexerTest.java"
   })
   void readmeSnippetIsTheExampleCode(String name, String source) throws IOException {
     Path root = Path.of("..").toAbsolutePath().normalize();
