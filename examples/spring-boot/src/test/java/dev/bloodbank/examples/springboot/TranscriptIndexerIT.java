@@ -70,6 +70,17 @@ class TranscriptIndexerIT {
       assertThat(meters.find(BloodbankObservability.CONSUME).meters()).isNotEmpty();
       assertThat(meters.find(BloodbankObservability.PUBLISH).meters()).isNotEmpty();
 
+      // DOWN while a memory alarm blocks publishing, UP once it clears.
+      node.memoryAlarm(true);
+      try {
+        await(Duration.ofSeconds(30)).until(() -> health.health().getStatus().equals(Status.DOWN));
+        assertThat(health.health().getDetails().get("reasons").toString())
+            .contains("broker blocks publishing");
+      } finally {
+        node.memoryAlarm(false);
+      }
+      await(Duration.ofSeconds(30)).until(() -> health.health().getStatus().equals(Status.UP));
+
       // DOWN while the broker is stopped, UP once it is back.
       node.stopApp();
       try {
