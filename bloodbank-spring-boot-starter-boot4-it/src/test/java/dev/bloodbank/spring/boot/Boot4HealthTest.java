@@ -31,6 +31,19 @@ class Boot4HealthTest {
   }
 
   @Test
+  void downWhileTheBrokerIsUnreachable() {
+    BloodbankListenerTest.unreachable()
+        .run(
+            ctx -> {
+              Health health =
+                  ctx.getBean("bloodbankHealthIndicator", HealthIndicator.class).health();
+              assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(health.getDetails().get("reasons").toString())
+                  .contains("broker unreachable");
+            });
+  }
+
+  @Test
   void boot3HealthApiIsAbsent() {
     assertThat(
             getClass()

@@ -13,6 +13,8 @@ import dev.bloodbank.registry.EventRegistry;
 import dev.bloodbank.wal.DurablePublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -119,7 +121,29 @@ public class BloodbankAutoConfiguration {
   @Bean(destroyMethod = "")
   @ConditionalOnMissingBean
   public Publisher bloodbankPublisher(Bloodbank bus) {
-    return bus.publisher();
+    if (bus.isConnected() || !bus.options().lazyConnect()) {
+      return bus.publisher();
+    }
+    // A lazily connecting bus has no publisher until it is connected; the bean asks for the
+    // shared one at each call, so that the context starts without the broker.
+    return (Publisher)
+        Proxy.newProxyInstance(
+            Publisher.class.getClassLoader(),
+            new Class<?>[] {Publisher.class},
+            (proxy, method, args) -> {
+              if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                  case "equals" -> proxy == args[0];
+                  case "hashCode" -> System.identityHashCode(proxy);
+                  default -> "Publisher(shared, of " + bus.options().serviceName() + ")";
+                };
+              }
+              try {
+                return method.invoke(bus.publisher(), args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /**

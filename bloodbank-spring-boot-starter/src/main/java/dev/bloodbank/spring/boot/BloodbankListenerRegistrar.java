@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,7 @@ final class BloodbankListenerRegistrar
       Collections.synchronizedMap(new LinkedHashMap<>());
   private @Nullable BeanFactory beanFactory;
   private volatile boolean started;
+  private volatile @Nullable Thread waiter;
 
   BloodbankListenerRegistrar(boolean autoStartup) {
     this.autoStartup = autoStartup;
@@ -243,26 +245,61 @@ final class BloodbankListenerRegistrar
       return;
     }
     Bloodbank bus = bus();
+    started = true;
+    if (!bus.isConnected() && bus.options().lazyConnect()) {
+      // A lazily connecting bus refuses subscribers until it is connected: subscribe from a
+      // thread of our own once it is, so that the context starts without the broker.
+      Thread waiter = new Thread(() -> subscribeWhenConnected(bus), "bloodbank-listener-start");
+      waiter.setDaemon(true);
+      this.waiter = waiter;
+      waiter.start();
+      LOG.info("@BloodbankListener methods start once the broker is reachable");
+      return;
+    }
+    subscribeAll(bus);
+  }
+
+  private void subscribeWhenConnected(Bloodbank bus) {
+    long pause = Math.max(50, bus.options().recoveryInterval().toMillis());
+    while (started && bus.isOpen() && !Thread.currentThread().isInterrupted()) {
+      if (bus.isConnected()) {
+        try {
+          subscribeAll(bus);
+          return;
+        } catch (RuntimeException e) {
+          LOG.warn("starting @BloodbankListener methods failed, retrying: {}", e.toString());
+        }
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private void subscribeAll(Bloodbank bus) {
     try {
       for (Endpoint e : endpoints) {
-        if (running.containsKey(e.describe())) {
-          continue;
+        synchronized (running) {
+          if (!started || running.containsKey(e.describe())) {
+            continue;
+          }
+          @SuppressWarnings("unchecked")
+          Class<Object> payloadType = (Class<Object>) e.payloadType();
+          Subscriber s = bus.subscribeWithDelivery(e.options(), payloadType, e.handler());
+          running.put(e.describe(), s);
+          LOG.info(
+              "@BloodbankListener {} consuming {} from '{}'",
+              e.describe(),
+              e.options().patterns(),
+              s.queueName());
         }
-        @SuppressWarnings("unchecked")
-        Class<Object> payloadType = (Class<Object>) e.payloadType();
-        Subscriber s = bus.subscribeWithDelivery(e.options(), payloadType, e.handler());
-        running.put(e.describe(), s);
-        LOG.info(
-            "@BloodbankListener {} consuming {} from '{}'",
-            e.describe(),
-            e.options().patterns(),
-            s.queueName());
       }
     } catch (RuntimeException failure) {
       closeAll();
       throw failure;
     }
-    started = true;
   }
 
   private Bloodbank bus() {
@@ -275,8 +312,18 @@ final class BloodbankListenerRegistrar
   /** Closes every listener's subscriber: no new deliveries, running handlers finish. */
   @Override
   public void stop() {
-    closeAll();
     started = false;
+    Thread w = waiter;
+    if (w != null) {
+      w.interrupt();
+      try {
+        w.join(TimeUnit.SECONDS.toMillis(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      waiter = null;
+    }
+    closeAll();
   }
 
   private void closeAll() {

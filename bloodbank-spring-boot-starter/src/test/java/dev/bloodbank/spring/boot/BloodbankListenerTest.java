@@ -175,6 +175,35 @@ class BloodbankListenerTest {
             });
   }
 
+  /** Lazy connect to a port nothing listens on. */
+  static ApplicationContextRunner unreachable() {
+    return BloodbankAutoConfigurationTest.runner()
+        .withPropertyValues(
+            "bloodbank.transport=amqp",
+            "bloodbank.lazy-connect=true",
+            "bloodbank.addresses=127.0.0.1:1",
+            "bloodbank.recovery-interval=200ms");
+  }
+
+  @Test
+  void lazyConnectStartsTheContextWithoutTheBroker() {
+    unreachable()
+        .withBean(Shapes.class)
+        .withPropertyValues("test.pattern=x.y")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              BloodbankListenerRegistrar listeners = ctx.getBean(BloodbankListenerRegistrar.class);
+              assertThat(listeners.isRunning()).isTrue();
+              assertThat(listeners.health()).isEmpty();
+              Publisher publisher = ctx.getBean(Publisher.class);
+              assertThat(publisher.toString()).contains("Publisher(shared");
+              org.assertj.core.api.Assertions.assertThatThrownBy(
+                      () -> publisher.publish("fireflies.transcript.upload", upload("l")).join())
+                  .isInstanceOf(dev.bloodbank.ConnectionException.class);
+            });
+  }
+
   static class WrongParameters {
     @BloodbankListener(patterns = "a.b")
     void on(String first, String second) {}

@@ -32,6 +32,19 @@ class Boot3HealthTest {
   }
 
   @Test
+  void downWhileTheBrokerIsUnreachable() {
+    BloodbankListenerTest.unreachable()
+        .run(
+            ctx -> {
+              Health health =
+                  ctx.getBean("bloodbankHealthIndicator", HealthIndicator.class).health();
+              assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(health.getDetails().get("reasons").toString())
+                  .contains("broker unreachable");
+            });
+  }
+
+  @Test
   void canBeTurnedOff() {
     BloodbankAutoConfigurationTest.runner()
         .withPropertyValues("management.health.bloodbank.enabled=false")
