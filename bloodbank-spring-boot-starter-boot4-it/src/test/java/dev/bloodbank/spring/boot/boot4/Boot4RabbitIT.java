@@ -2,6 +2,9 @@ package dev.bloodbank.spring.boot.boot4;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
 import dev.bloodbank.EventEnvelope;
 import dev.bloodbank.Publisher;
 import dev.bloodbank.schemas.fireflies.TranscriptUpload;
@@ -39,14 +42,15 @@ class Boot4RabbitIT {
   }
 
   @Test
-  void listenerReceivesAndHealthIsUpOnBoot4() {
+  void listenerReceivesAndHealthIsUpOnBoot4() throws Exception {
     String id = UUID.randomUUID().toString().substring(0, 8);
+    String exchange = "bloodbank.boot4-it." + id;
     try (ConfigurableApplicationContext ctx =
         new SpringApplicationBuilder(App.class)
             .web(WebApplicationType.NONE)
             .properties(
                 "bloodbank.uri=amqp://guest:guest@localhost:5672/",
-                "bloodbank.exchange=bloodbank.boot4-it." + id,
+                "bloodbank.exchange=" + exchange,
                 "bloodbank.service-name=boot4-it-" + id,
                 "bloodbank.use-environment-variables=false")
             .run()) {
@@ -62,6 +66,14 @@ class Boot4RabbitIT {
           .until(() -> listener.received.contains(event.eventId()));
       HealthIndicator health = ctx.getBean("bloodbankHealthIndicator", HealthIndicator.class);
       assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+    } finally {
+      // The listener's queue is temporary; the exchange is the one thing left on the broker.
+      ConnectionFactory factory = new ConnectionFactory();
+      factory.setHost("localhost");
+      try (Connection connection = factory.newConnection();
+          Channel channel = connection.createChannel()) {
+        channel.exchangeDelete(exchange);
+      }
     }
   }
 }
