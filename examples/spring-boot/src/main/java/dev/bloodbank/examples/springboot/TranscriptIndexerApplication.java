@@ -9,8 +9,9 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  * application.properties}; the broker comes from {@code bloodbank.*} properties or, beneath them,
  * from {@code RABBIT_URL}.
  *
- * <p>Run it with {@code ./mvnw -q -pl examples/spring-boot -am package -DskipTests} and {@code java
- * -cp ... } or from the IDE; it keeps consuming until stopped (Ctrl-C drains the listener first).
+ * <p>Run it with {@code ./mvnw -q install -DskipTests && ./mvnw -q -pl examples/spring-boot
+ * exec:java} (RabbitMQ on localhost:5672, or {@code RABBIT_URL}); it consumes until stopped, and
+ * Ctrl-C lets a running handler finish first.
  */
 @SpringBootApplication
 public class TranscriptIndexerApplication {
