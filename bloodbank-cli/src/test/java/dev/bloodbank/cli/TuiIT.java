@@ -63,7 +63,10 @@ class TuiIT {
         all,
         "tui --pattern 'llm.#' --mocks '" + dir.resolve("mocks") + "'",
         MODES);
-    tmux.await(session, "exchange " + broker.exchange(), 30);
+    tmux.await(
+        session,
+        env.containsKey("RABBIT_URL") ? "broker unreachable" : "exchange " + broker.exchange(),
+        30);
   }
 
   /** Moves from the top of the events pane to llm.prompt and opens it. */
@@ -170,5 +173,19 @@ class TuiIT {
     String after = tmux.await("plain", "EXIT=0", 20);
     assertThat(after).doesNotContain("Payload llm.prompt");
     assertThat(tmux.await("plain", "icanon", 10)).contains("icanon echo");
+  }
+
+  @Test
+  void withoutABrokerTheCatalogAndEditorWorkAndPublishSaysWhy(BrokerExtension.Broker broker)
+      throws Exception {
+    // Nothing listens on port 1: the connection is refused at once.
+    start(broker, "down", Map.of("RABBIT_URL", "amqp://guest:guest@127.0.0.1:1/"));
+    assertThat(tmux.pane("down")).contains("(tail and publish off)");
+    openLlmPrompt("down");
+    tmux.await("down", "ok llm.prompt: payload valid", 10);
+    tmux.keys("down", "C-p");
+    tmux.await("down", "not published: not connected: broker unreachable", 10);
+    tmux.keys("down", "Tab", "q");
+    tmux.await("down", "EXIT=0", 20);
   }
 }
