@@ -826,18 +826,27 @@ public final class BloodbankOptions {
     }
 
     /**
-     * Sets the heartbeat. Default: 20 s. Zero turns heartbeats off (not recommended).
+     * Sets the heartbeat, in whole seconds. Default: 20 s. Zero leaves the interval to the broker
+     * (amqp-client takes the broker's value when either side asks for 0; RabbitMQ's default is 60
+     * s), so heartbeats cannot be turned off from here.
      *
      * <p>A peer that sends nothing (a dead host, a blackholed route) is detected within two
      * heartbeats: the Java client gives up after 2.25 negotiated intervals, so the bus asks the
      * broker for {@code floor(heartbeat * 8 / 9)} seconds, at least 1 s (a 1 s heartbeat is
      * detected within 2.25 s).
      *
-     * @param heartbeat 0 to 65535 s
+     * @param heartbeat 0, or 1 to 65535 s
      * @return this builder
      */
     public Builder heartbeat(Duration heartbeat) {
       Config.notNegative("heartbeat", heartbeat);
+      if (!heartbeat.isZero() && heartbeat.getSeconds() == 0) {
+        // Sent in whole seconds: 500 ms would become 0, the broker's interval, silently.
+        throw new IllegalArgumentException(
+            "heartbeat is in whole seconds, 0 or 1 to 65535 s, was "
+                + heartbeat.toMillis()
+                + " ms");
+      }
       if (heartbeat.getSeconds() > 65535) {
         throw new IllegalArgumentException(
             "heartbeat must be at most 65535 s, was " + heartbeat.getSeconds() + " s");

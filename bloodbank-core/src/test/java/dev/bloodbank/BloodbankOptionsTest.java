@@ -307,6 +307,11 @@ class BloodbankOptionsTest {
         .hasMessageContaining("serviceName");
     assertThatThrownBy(() -> b.credentials("u", null)).isInstanceOf(NullPointerException.class);
     assertThat(b.heartbeat(Duration.ZERO).build().heartbeat()).isZero();
+    // Sent in whole seconds: a sub-second heartbeat would silently become the broker's.
+    assertThatThrownBy(() -> b.heartbeat(Duration.ofMillis(500)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("whole seconds")
+        .hasMessageContaining("500 ms");
   }
 
   private static void assertNoPasswordInChain(Throwable t, String password) {

@@ -22,8 +22,10 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -33,6 +35,7 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Lazy;
+import org.springframework.context.annotation.Primary;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -113,13 +116,16 @@ public class BloodbankAutoConfiguration {
   }
 
   /**
-   * The bus's shared publisher ({@link Bloodbank#publisher()}); the bus closes it.
+   * The bus's shared publisher ({@link Bloodbank#publisher()}); the bus closes it. Your own {@link
+   * DurablePublisher} beans stand beside it (this one is {@code @Primary}, so a plain {@code
+   * Publisher} injection still gets it); a plain {@code Publisher} bean of yours replaces it.
    *
    * @param bus the bus
    * @return the publisher
    */
   @Bean(destroyMethod = "")
-  @ConditionalOnMissingBean
+  @Primary
+  @ConditionalOnMissingBean(value = Publisher.class, ignored = DurablePublisher.class)
   public Publisher bloodbankPublisher(Bloodbank bus) {
     if (bus.isConnected() || !bus.options().lazyConnect()) {
       return bus.publisher();
@@ -184,6 +190,18 @@ public class BloodbankAutoConfiguration {
   }
 
   /**
+   * Keeps beans with {@link BloodbankListener} methods eager under {@code
+   * spring.main.lazy-initialization}: a listener bean nobody injects would otherwise never be made,
+   * and its events never consumed.
+   *
+   * @return the filter
+   */
+  @Bean
+  static LazyInitializationExcludeFilter bloodbankListenersNotLazy() {
+    return (name, definition, type) -> BloodbankListenerRegistrar.hasListeners(type);
+  }
+
+  /**
    * The {@link CommandClient}, made on first use (it listens on a temporary queue).
    *
    * @param bus the bus
@@ -232,6 +250,15 @@ public class BloodbankAutoConfiguration {
       List<Class<?>> bySuperclass = new ArrayList<>(c.getInvokables());
       for (String name : beans.getBeanNamesForType(Invokable.class, true, false)) {
         Class<?> type = beans.getType(name);
+        if (type == null || type.isInterface()) {
+          throw new IllegalStateException(
+              "Invokable bean '"
+                  + name
+                  + "' is declared as "
+                  + (type == null ? "an unknown type" : type.getName())
+                  + ", so its command type cannot be found before it is made; declare its @Bean"
+                  + " method with the concrete Invokable class as return type");
+        }
         if (type != null && !bySuperclass.contains(type) && !c.getBindings().containsValue(type)) {
           bySuperclass.add(type);
         }
@@ -317,9 +344,11 @@ public class BloodbankAutoConfiguration {
     @ConditionalOnMissingBean(name = "bloodbankHealthIndicator")
     Boot3HealthIndicator bloodbankHealthIndicator(
         Bloodbank bus,
-        ObjectProvider<DurablePublisher> durablePublishers,
+        ListableBeanFactory beans,
         ObjectProvider<BloodbankListenerRegistrar> listeners) {
-      return new Boot3HealthIndicator(new BloodbankHealthCheck(bus, durablePublishers, listeners));
+      return new Boot3HealthIndicator(
+          new BloodbankHealthCheck(
+              bus, BloodbankHealthCheck.madeDurablePublishers(beans), listeners));
     }
   }
 
@@ -335,9 +364,11 @@ public class BloodbankAutoConfiguration {
     @ConditionalOnMissingBean(name = "bloodbankHealthIndicator")
     Boot4HealthIndicator bloodbankHealthIndicator(
         Bloodbank bus,
-        ObjectProvider<DurablePublisher> durablePublishers,
+        ListableBeanFactory beans,
         ObjectProvider<BloodbankListenerRegistrar> listeners) {
-      return new Boot4HealthIndicator(new BloodbankHealthCheck(bus, durablePublishers, listeners));
+      return new Boot4HealthIndicator(
+          new BloodbankHealthCheck(
+              bus, BloodbankHealthCheck.madeDurablePublishers(beans), listeners));
     }
   }
 }

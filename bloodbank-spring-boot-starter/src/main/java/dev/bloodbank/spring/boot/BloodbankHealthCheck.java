@@ -5,6 +5,7 @@ import dev.bloodbank.SubscriberHealth;
 import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.wal.DurablePublisher;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 
 /**
@@ -29,16 +32,29 @@ final class BloodbankHealthCheck {
   record Result(boolean up, Map<String, Object> details) {}
 
   private final Bloodbank bus;
-  private final ObjectProvider<DurablePublisher> durablePublishers;
+  private final Supplier<Collection<DurablePublisher>> durablePublishers;
   private final ObjectProvider<BloodbankListenerRegistrar> listeners;
 
+  /**
+   * @param durablePublishers the logs whose backlog the check reports; see {@link
+   *     #madeDurablePublishers}
+   */
   BloodbankHealthCheck(
       Bloodbank bus,
-      ObjectProvider<DurablePublisher> durablePublishers,
+      Supplier<Collection<DurablePublisher>> durablePublishers,
       ObjectProvider<BloodbankListenerRegistrar> listeners) {
     this.bus = bus;
     this.durablePublishers = durablePublishers;
     this.listeners = listeners;
+  }
+
+  /**
+   * The context's durable publishers that exist already: singletons only, never made for the check
+   * (a lazy one would be opened early, a prototype one opened anew, its log never closed, at every
+   * check).
+   */
+  static Supplier<Collection<DurablePublisher>> madeDurablePublishers(ListableBeanFactory beans) {
+    return () -> beans.getBeansOfType(DurablePublisher.class, false, false).values();
   }
 
   Result check() {
@@ -74,7 +90,7 @@ final class BloodbankHealthCheck {
 
     int pending = 0;
     int logs = 0;
-    for (DurablePublisher p : durablePublishers) {
+    for (DurablePublisher p : durablePublishers.get()) {
       pending += p.pendingCount();
       logs++;
     }

@@ -65,8 +65,14 @@ final class BloodbankListenerRegistrar
       boolean delivery,
       SubscriberOptions options) {
 
+    /** Bean, method and parameter types: overloads of one method are different listeners. */
     String describe() {
-      return beanName + "." + method.getName();
+      return beanName
+          + "."
+          + method.getName()
+          + "("
+          + BloodbankListenerRegistrar.describe(method.getParameterTypes())
+          + ")";
     }
 
     DeliveryHandler<Object> handler() {
@@ -132,7 +138,20 @@ final class BloodbankListenerRegistrar
             problem);
       }
     }
+    if (started && !found.isEmpty()) {
+      // A bean made after the context started (lazy, @Lazy, prototype): its listeners start now.
+      subscribeAll(bus());
+    }
     return bean;
+  }
+
+  /** Whether a class has {@link BloodbankListener} methods, so that it is never made lazily. */
+  static boolean hasListeners(Class<?> type) {
+    return !MethodIntrospector.selectMethods(
+            type,
+            (MethodIntrospector.MetadataLookup<BloodbankListener>)
+                m -> AnnotatedElementUtils.findMergedAnnotation(m, BloodbankListener.class))
+        .isEmpty();
   }
 
   private Endpoint endpoint(String beanName, Object bean, Method method, BloodbankListener a) {
@@ -288,6 +307,19 @@ final class BloodbankListenerRegistrar
           @SuppressWarnings("unchecked")
           Class<Object> payloadType = (Class<Object>) e.payloadType();
           Subscriber s = bus.subscribeWithDelivery(e.options(), payloadType, e.handler());
+          String other = sharing(s.queueName());
+          if (other != null) {
+            s.close();
+            throw new IllegalStateException(
+                "@BloodbankListener "
+                    + e.describe()
+                    + " and "
+                    + other
+                    + " would consume the same queue '"
+                    + s.queueName()
+                    + "' and split its events between them; give one of them its own queue ="
+                    + " (or different patterns)");
+          }
           running.put(e.describe(), s);
           LOG.info(
               "@BloodbankListener {} consuming {} from '{}'",
@@ -300,6 +332,16 @@ final class BloodbankListenerRegistrar
       closeAll();
       throw failure;
     }
+  }
+
+  /** The listener already consuming a queue, if any; holds {@code running}'s lock. */
+  private @Nullable String sharing(String queue) {
+    for (Map.Entry<String, Subscriber> r : running.entrySet()) {
+      if (r.getValue().queueName().equals(queue)) {
+        return r.getKey();
+      }
+    }
+    return null;
   }
 
   private Bloodbank bus() {

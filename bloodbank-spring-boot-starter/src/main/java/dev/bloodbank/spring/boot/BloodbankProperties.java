@@ -2,12 +2,14 @@ package dev.bloodbank.spring.boot;
 
 import dev.bloodbank.validation.ValidationMode;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DurationUnit;
 
 /**
  * The {@code bloodbank.*} properties: one for each {@link dev.bloodbank.BloodbankOptions} setting
@@ -87,7 +89,11 @@ public class BloodbankProperties {
   /** Deployment environment (dev, staging, prod), not sent with events. Default: none. */
   private @Nullable String environment;
 
-  /** AMQP heartbeat, 0 to 65535 s; 0 turns heartbeats off. Default: 20s. */
+  /**
+   * AMQP heartbeat in whole seconds (a bare number is seconds), 1 to 65535; 0 leaves the interval
+   * to the broker (RabbitMQ's own default is 60 s). Default: 20s.
+   */
+  @DurationUnit(ChronoUnit.SECONDS)
   private @Nullable Duration heartbeat;
 
   /** TCP connect and AMQP handshake timeout. Default: 10s. */

@@ -163,6 +163,8 @@ class BloodbankAutoConfigurationTest {
         prop("bloodbank.service-name=indexer", BloodbankOptions::serviceName, "indexer"),
         prop("bloodbank.environment=prod", BloodbankOptions::environment, "prod"),
         prop("bloodbank.heartbeat=7s", BloodbankOptions::heartbeat, Duration.ofSeconds(7)),
+        // A bare number is seconds, as the SDK's BLOODBANK_HEARTBEAT_SECONDS.
+        prop("bloodbank.heartbeat=30", BloodbankOptions::heartbeat, Duration.ofSeconds(30)),
         prop(
             "bloodbank.connection-timeout=3s",
             BloodbankOptions::connectionTimeout,
@@ -441,5 +443,42 @@ class BloodbankAutoConfigurationTest {
   @Test
   void noRegistryNoObservability() {
     runner().run(ctx -> assertThat(ctx.getBean(BloodbankOptions.class).observability()).isNull());
+  }
+
+  /**
+   * A user's durable publisher, as the README's health section suggests; a mock, since the embedded
+   * transport keeps nothing on disk and only the bean conditions are under test here.
+   */
+  static class DurableConfig {
+    @Bean(destroyMethod = "")
+    dev.bloodbank.wal.DurablePublisher durable() {
+      return org.mockito.Mockito.mock(dev.bloodbank.wal.DurablePublisher.class);
+    }
+  }
+
+  @Test
+  void aDurablePublisherBeanStandsBesideTheSharedPublisher() {
+    runner()
+        .withUserConfiguration(DurableConfig.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx.getBeansOfType(dev.bloodbank.Publisher.class)).hasSize(2);
+              assertThat(ctx.getBean(dev.bloodbank.Publisher.class))
+                  .isSameAs(ctx.getBean(dev.bloodbank.Bloodbank.class).publisher())
+                  .isNotInstanceOf(dev.bloodbank.wal.DurablePublisher.class);
+            });
+  }
+
+  @Test
+  void aSubSecondHeartbeatIsRefusedByName() {
+    runner()
+        .withPropertyValues("bloodbank.heartbeat=500ms")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .hasStackTraceContaining("heartbeat is in whole seconds")
+                    .hasStackTraceContaining("500 ms"));
   }
 }

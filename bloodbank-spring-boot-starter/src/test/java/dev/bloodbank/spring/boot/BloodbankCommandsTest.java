@@ -119,4 +119,26 @@ class BloodbankCommandsTest {
                     .getFailure()
                     .hasStackTraceContaining("java.lang.String does not implement Invokable"));
   }
+
+  /** A prototype declared by its interface: its command type cannot be known in advance. */
+  static class InterfaceTypedBean {
+    @Bean
+    @Scope("prototype")
+    Invokable<String> shout() {
+      return new Shout();
+    }
+  }
+
+  @Test
+  void anInvokableBeanDeclaredByItsInterfaceIsNamedInTheFailure() {
+    BloodbankAutoConfigurationTest.runner()
+        .withPropertyValues("bloodbank.commands.enabled=true")
+        .withUserConfiguration(InterfaceTypedBean.class)
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .hasStackTraceContaining("Invokable bean 'shout' is declared as")
+                    .hasStackTraceContaining("concrete Invokable class as return type"));
+  }
 }

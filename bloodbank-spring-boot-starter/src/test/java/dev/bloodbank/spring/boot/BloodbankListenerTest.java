@@ -255,4 +255,90 @@ class BloodbankListenerTest {
                     .hasMessageContaining("BadDelay.on")
                     .hasMessageContaining("soon"));
   }
+
+  /** Two overloads of one method, each its own listener. */
+  static class Overloaded {
+    final List<String> received = new CopyOnWriteArrayList<>();
+
+    @BloodbankListener(patterns = "fireflies.transcript.upload", queue = "overload-upload")
+    void on(TranscriptUpload upload) {
+      received.add("upload:" + upload.getTitle());
+    }
+
+    @BloodbankListener(patterns = "llm.prompt", queue = "overload-prompt")
+    void on(EventEnvelope<JsonNode> prompt) {
+      received.add("prompt:" + prompt.payload().get("prompt").asText());
+    }
+  }
+
+  @Test
+  void overloadedMethodsAreEachAListener() {
+    runner()
+        .withBean(Overloaded.class)
+        .run(
+            ctx -> {
+              Publisher publisher = ctx.getBean(Publisher.class);
+              publisher.publish("fireflies.transcript.upload", upload("t2")).join();
+              publisher
+                  .publish(
+                      "llm.prompt",
+                      new com.fasterxml.jackson.databind.ObjectMapper()
+                          .readTree("{\"provider\":\"p\",\"prompt\":\"hi\"}"))
+                  .join();
+              Overloaded o = ctx.getBean(Overloaded.class);
+              assertThat(testBus.await(() -> o.received.size() == 2)).isTrue();
+              assertThat(o.received).containsExactlyInAnyOrder("upload:t2", "prompt:hi");
+            });
+  }
+
+  /** Two listeners on the same default queue. */
+  static class SameQueue {
+    @BloodbankListener(patterns = "fireflies.transcript.upload")
+    void first(TranscriptUpload upload) {}
+
+    @BloodbankListener(patterns = "fireflies.transcript.upload")
+    void second(TranscriptUpload upload) {}
+  }
+
+  @Test
+  void twoListenersOnOneQueueStopTheStartup() {
+    runner()
+        .withBean("same", SameQueue.class)
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .hasStackTraceContaining("would consume the same queue")
+                    .hasStackTraceContaining("same.first(TranscriptUpload)")
+                    .hasStackTraceContaining("same.second(TranscriptUpload)"));
+  }
+
+  @Test
+  void listenerBeansStayEagerUnderLazyInitialization() {
+    runner()
+        .withInitializer(
+            ctx ->
+                ((org.springframework.context.support.GenericApplicationContext) ctx)
+                    .addBeanFactoryPostProcessor(
+                        new org.springframework.boot.LazyInitializationBeanFactoryPostProcessor()))
+        .withBean(Shapes.class)
+        .withPropertyValues("test.pattern=fireflies.transcript.*")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              ctx.getBean(Publisher.class)
+                  .publish("fireflies.transcript.upload", upload("lazy"))
+                  .join();
+              // Nobody asked for the Shapes bean after startup: it consumed all the same.
+              assertThat(
+                      testBus.await(
+                          () ->
+                              testBus.consumed().stream()
+                                      .filter(
+                                          e -> e.eventType().equals("fireflies.transcript.upload"))
+                                      .count()
+                                  >= 4))
+                  .isTrue();
+            });
+  }
 }
