@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * No test disturbs the RabbitMQ on 5672 or the Redis on 6379, which are the user's own (issue #15):
  * commands that stop, pause, flush or cut off a whole server appear only in the fixtures that start
- * private nodes ({@code RabbitNode}, {@code RedisNode}) or that refuse to run them anywhere else
- * ({@code RedisExtension.pauseWrites}). Reads every test source of every module.
+ * private nodes ({@code RabbitNode}, {@code RedisNode}, and the clusters of issue #23) or that
+ * refuse to run them anywhere else ({@code RedisExtension.pauseWrites}). Reads every test source of
+ * every module.
  */
 class SharedServicesTest {
   /** What would hurt everyone on a shared server, lower-cased. */
@@ -43,6 +44,8 @@ class SharedServicesTest {
           "fault/RabbitNode.java",
           "fault/RedisNode.java",
           "fault/RedisCluster.java",
+          "fault/RabbitCluster.java",
+          "fault/RedisSentinel.java",
           "fault/ReliabilityReport.java",
           "correlation/RedisExtension.java",
           "SharedServicesTest.java");
