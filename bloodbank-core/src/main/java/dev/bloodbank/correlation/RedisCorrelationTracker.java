@@ -304,8 +304,16 @@ final class RedisCorrelationTracker implements CorrelationTracker {
     this.where =
         "Redis at " + RedisTrackerOptions.escape(RedisTrackerOptions.redact(options.uri()));
     this.ttlSeconds = Long.toString(options.ttl().getSeconds());
+    // A cluster connection opens each node's connection on first use (and a promoted replica's
+    // after a failover): rejecting while that one connects would fail the first command for every
+    // node. There, commands wait for it, bounded by the command timeout.
     this.client =
-        RedisClients.create(uris, options, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+        RedisClients.create(
+            uris,
+            options,
+            options.cluster()
+                ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
+                : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
     listeners.forEach(client::addListener);
     connection();
   }
@@ -349,7 +357,12 @@ final class RedisCorrelationTracker implements CorrelationTracker {
   private CompletableFuture<StatefulConnection<String, String>> connect() {
     CompletableFuture<? extends StatefulConnection<String, String>> f =
         client instanceof RedisClusterClient cluster
-            ? cluster.connectAsync(StringCodec.UTF8)
+            // connectAsync needs the topology loaded first: without it every connect failed
+            // ("Partitions not initialized"), so REDIS_CLUSTER=true never tracked anything.
+            ? cluster
+                .refreshPartitionsAsync()
+                .toCompletableFuture()
+                .thenCompose(loaded -> cluster.connectAsync(StringCodec.UTF8))
             : ((RedisClient) client)
                 .connectAsync(StringCodec.UTF8, uris.get(0))
                 .toCompletableFuture();

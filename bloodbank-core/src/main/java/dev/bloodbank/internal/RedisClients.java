@@ -7,11 +7,19 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import java.time.Duration;
 import java.util.List;
 
 /** Not API: the Lettuce client for a {@link RedisTrackerOptions}, standalone or cluster. */
 public final class RedisClients {
+  /**
+   * How often a cluster client re-reads the topology even when nothing went wrong: a failover that
+   * no command of this client ran into (a replica promoted elsewhere) is learnt this late.
+   */
+  static final Duration TOPOLOGY_REFRESH_PERIOD = Duration.ofSeconds(30);
+
   private RedisClients() {}
 
   /**
@@ -38,7 +46,18 @@ public final class RedisClients {
             .build();
     if (options.cluster()) {
       RedisClusterClient c = RedisClusterClient.create(uris);
-      c.setOptions(ClusterClientOptions.builder(clientOptions).build());
+      // Lettuce reads the topology once by default: after a master fails over, commands for its
+      // slots keep going to the dead node until the client is restarted. The adaptive triggers
+      // (MOVED, ASK, repeated reconnects, an uncovered slot) refresh it on the first sign.
+      ClusterTopologyRefreshOptions refresh =
+          ClusterTopologyRefreshOptions.builder()
+              .enablePeriodicRefresh(TOPOLOGY_REFRESH_PERIOD)
+              .enableAdaptiveRefreshTrigger(ClusterTopologyRefreshOptions.RefreshTrigger.values())
+              .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+              .refreshTriggersReconnectAttempts(2)
+              .build();
+      c.setOptions(
+          ClusterClientOptions.builder(clientOptions).topologyRefreshOptions(refresh).build());
       return c;
     }
     RedisClient c = RedisClient.create();
