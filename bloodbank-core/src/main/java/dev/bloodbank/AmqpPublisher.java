@@ -200,6 +200,16 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     BusObserver.Publish observed = observing;
     byte[] body;
     try {
+      var keyOf = options.partitionKey();
+      if (keyOf != null) {
+        String key = keyOf.apply(envelope);
+        if (key != null) {
+          if (headers == null) {
+            headers = new HashMap<>(2);
+          }
+          headers.put(PublisherOptions.PARTITION_KEY_HEADER, key);
+        }
+      }
       EventEnvelope<?> toEncode = interceptor != null ? interceptor.beforeSend(envelope) : envelope;
       body = ctx.codec().encode(toEncode, options.envelopeVersion());
     } catch (RuntimeException e) {

@@ -41,6 +41,12 @@ import org.slf4j.LoggerFactory;
 final class AmqpSubscriber<T> implements Subscriber {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpSubscriber.class);
 
+  /**
+   * One partition of a partitioned subscription: its queue, the dead-letter queue the partitions
+   * share, and the consistent-hash exchange the queue is bound to instead of the bus exchange.
+   */
+  record Partition(String queue, String dlq, String exchange) {}
+
   private final BusContext ctx;
   private final BusThreads threads;
   private final Supplier<AmqpPublisher> systemPublisher;
@@ -52,6 +58,7 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final String dlq;
   private final String metricsTag;
   private final @Nullable String dlx; // the queue's own dead-letter exchange, else null for dlq
+  private final @Nullable Partition partition;
   private final Channel channel;
   private final ExecutorService workers;
   private final boolean inline;
@@ -84,7 +91,21 @@ final class AmqpSubscriber<T> implements Subscriber {
       Supplier<AmqpPublisher> systemPublisher,
       java.util.function.Consumer<Subscriber> forget)
       throws IOException {
+    this(ctx, connection, options, payloadType, handler, systemPublisher, forget, null);
+  }
+
+  AmqpSubscriber(
+      BusContext ctx,
+      Connection connection,
+      SubscriberOptions options,
+      Class<T> payloadType,
+      DeliveryHandler<T> handler,
+      Supplier<AmqpPublisher> systemPublisher,
+      java.util.function.Consumer<Subscriber> forget,
+      @Nullable Partition partition)
+      throws IOException {
     this.ctx = ctx;
+    this.partition = partition;
     this.threads = ctx.threads();
     this.systemPublisher = systemPublisher;
     this.forget = forget;
@@ -92,10 +113,12 @@ final class AmqpSubscriber<T> implements Subscriber {
     this.payloadType = payloadType;
     this.handler = handler;
     this.queue =
-        options.temporary()
-            ? ctx.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
-            : options.queueNameFor(ctx.options().serviceName(), ctx.options().exchange());
-    this.dlq = queue + ".dlq";
+        partition != null
+            ? partition.queue()
+            : options.temporary()
+                ? ctx.options().serviceName() + ".tmp." + java.util.UUID.randomUUID()
+                : options.queueNameFor(ctx.options().serviceName(), ctx.options().exchange());
+    this.dlq = partition != null ? partition.dlq() : queue + ".dlq";
     // A temporary queue's name is random: its patterns name it in metrics, keeping series few.
     this.metricsTag =
         options.temporary() ? "temporary:" + String.join(",", options.patterns()) : queue;
@@ -150,6 +173,10 @@ final class AmqpSubscriber<T> implements Subscriber {
         mainArgs.put("x-dead-letter-exchange", "");
         mainArgs.put("x-dead-letter-routing-key", dlq);
       }
+      if (partition != null) {
+        // One consumer at a time per partition, whichever instance: the key's order holds.
+        mainArgs.put("x-single-active-consumer", true);
+      }
       if (dlx == null) {
         channel.queueDeclare(dlq, true, false, false, typeArgs(false));
       }
@@ -171,6 +198,11 @@ final class AmqpSubscriber<T> implements Subscriber {
         args.put("x-dead-letter-routing-key", queue);
         channel.queueDeclare(retryQueue(ms), true, false, false, args);
       }
+    }
+    if (partition != null) {
+      // An equal weight on the consistent-hash exchange, which the bus exchange feeds.
+      channel.queueBind(queue, partition.exchange(), "1");
+      return;
     }
     for (String pattern : options.patterns()) {
       channel.queueBind(queue, exchange, pattern);

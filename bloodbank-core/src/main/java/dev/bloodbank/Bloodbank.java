@@ -412,6 +412,9 @@ public final class Bloodbank implements AutoCloseable {
         subscriberOptions.temporary()
             ? "(temporary)"
             : subscriberOptions.queueNameFor(options.serviceName(), options.exchange());
+    if (subscriberOptions.partitions() > 0) {
+      return subscribePartitioned(subscriberOptions, payloadType, handler, queue);
+    }
     return create(
         "subscriber",
         () -> {
@@ -432,6 +435,57 @@ public final class Bloodbank implements AutoCloseable {
         },
         subscribers::add,
         s -> s.close(System.nanoTime()));
+  }
+
+  /** One subscriber per partition, each closed by the bus like any other, behind one view. */
+  private <T> Subscriber subscribePartitioned(
+      SubscriberOptions subscriberOptions,
+      Class<T> payloadType,
+      DeliveryHandler<T> handler,
+      String queue) {
+    ensureOpen();
+    String exchange =
+        PartitionedSubscriber.declareExchange(
+            connections.consuming(), options.exchange(), subscriberOptions, queue);
+    List<AmqpSubscriber<T>> parts = new ArrayList<>();
+    try {
+      for (int i = 0; i < subscriberOptions.partitions(); i++) {
+        AmqpSubscriber.Partition partition =
+            new AmqpSubscriber.Partition(
+                PartitionedSubscriber.partitionQueue(queue, i), queue + ".dlq", exchange);
+        parts.add(
+            create(
+                "subscriber",
+                () -> {
+                  try {
+                    return new AmqpSubscriber<>(
+                        ctx,
+                        connections.consuming(),
+                        subscriberOptions,
+                        payloadType,
+                        handler,
+                        this::systemPublisher,
+                        this::forget,
+                        partition);
+                  } catch (IOException | ShutdownSignalException e) {
+                    throw new BloodbankException(
+                        "cannot set up subscriber queue '"
+                            + partition.queue()
+                            + "': "
+                            + BusConnections.brokerReply(e),
+                        e);
+                  }
+                },
+                subscribers::add,
+                s -> s.close(System.nanoTime())));
+      }
+    } catch (RuntimeException | Error e) {
+      for (AmqpSubscriber<T> p : parts) {
+        p.close(System.nanoTime());
+      }
+      throw e;
+    }
+    return new PartitionedSubscriber(queue, subscriberOptions, parts);
   }
 
   /**

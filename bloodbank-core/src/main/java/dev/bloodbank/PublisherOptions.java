@@ -4,6 +4,7 @@ import dev.bloodbank.validation.ValidationMode;
 import dev.bloodbank.wal.WalOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,6 +38,14 @@ public final class PublisherOptions {
   /** Default number of channels the publisher spreads its sends over: 2. */
   public static final int DEFAULT_CHANNELS = 2;
 
+  /**
+   * The AMQP header that carries an event's partition key ({@link Builder#partitionKey}), which a
+   * partitioned subscriber ({@link SubscriberOptions.Builder#partitions}) hashes on.
+   *
+   * @since 0.2.0
+   */
+  public static final String PARTITION_KEY_HEADER = "bb-partition-key";
+
   private static final PublisherOptions DEFAULTS = builder().build();
 
   private final Duration confirmTimeout;
@@ -50,6 +59,8 @@ public final class PublisherOptions {
   private final @Nullable ValidationMode validation;
   private final @Nullable WalOptions durable;
   private final EnvelopeVersion envelopeVersion;
+  private final @Nullable Function<? super EventEnvelope<?>, ? extends @Nullable String>
+      partitionKey;
 
   private PublisherOptions(Builder b) {
     this.confirmTimeout = b.confirmTimeout;
@@ -63,6 +74,7 @@ public final class PublisherOptions {
     this.validation = b.validation;
     this.durable = b.durable;
     this.envelopeVersion = b.envelopeVersion;
+    this.partitionKey = b.partitionKey;
   }
 
   /**
@@ -101,7 +113,18 @@ public final class PublisherOptions {
     b.validation = validation;
     b.durable = durable;
     b.envelopeVersion = envelopeVersion;
+    b.partitionKey = partitionKey;
     return b;
+  }
+
+  /**
+   * Returns what gives each event its partition key, if anything.
+   *
+   * @return the function, or null when events carry no key (the default)
+   * @since 0.2.0
+   */
+  public @Nullable Function<? super EventEnvelope<?>, ? extends @Nullable String> partitionKey() {
+    return partitionKey;
   }
 
   /**
@@ -242,6 +265,7 @@ public final class PublisherOptions {
         + validation
         + ", durable="
         + (durable == null ? "off" : durable.path())
+        + (partitionKey == null ? "" : ", partitionKey=on")
         + "}";
   }
 
@@ -258,6 +282,7 @@ public final class PublisherOptions {
     private @Nullable ValidationMode validation;
     private @Nullable WalOptions durable;
     private EnvelopeVersion envelopeVersion = EnvelopeVersion.V2;
+    private @Nullable Function<? super EventEnvelope<?>, ? extends @Nullable String> partitionKey;
 
     private Builder() {}
 
@@ -402,6 +427,24 @@ public final class PublisherOptions {
      */
     public Builder envelopeVersion(EnvelopeVersion version) {
       this.envelopeVersion = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /**
+     * Gives each event a partition key, sent in the {@value #PARTITION_KEY_HEADER} header, so that
+     * a partitioned subscriber ({@link SubscriberOptions.Builder#partitions}) hands all events of
+     * one key to the same partition, in order. Typical keys: a session, conversation or order id
+     * from the payload. The function runs on the publishing thread and must be quick; a null key
+     * sends no header (such events all go to one partition); a function that throws fails that
+     * publish. Default: none, and no header (a header costs the broker a little per message).
+     *
+     * @param key the event's key, e.g. {@code e -> ((Order) e.payload()).customerId()}
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder partitionKey(
+        Function<? super EventEnvelope<?>, ? extends @Nullable String> key) {
+      this.partitionKey = Objects.requireNonNull(key, "key");
       return this;
     }
 

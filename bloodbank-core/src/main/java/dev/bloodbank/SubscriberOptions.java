@@ -55,6 +55,13 @@ public final class SubscriberOptions {
   /** Longest queue name AMQP allows, in UTF-8 bytes. */
   public static final int MAX_QUEUE_NAME_BYTES = 255;
 
+  /**
+   * The most partitions a subscriber may have ({@link Builder#partitions}).
+   *
+   * @since 0.2.0
+   */
+  public static final int MAX_PARTITIONS = 256;
+
   private static final Pattern PATTERN =
       Pattern.compile("(\\*|#|[A-Za-z0-9_-]+)(\\.(\\*|#|[A-Za-z0-9_-]+))*");
 
@@ -77,6 +84,7 @@ public final class SubscriberOptions {
   private final List<String> additionalExchanges;
   private final @Nullable ProcessedEvents idempotency;
   private final Duration claimLease;
+  private final int partitions;
 
   private SubscriberOptions(Builder b) {
     this.patterns = List.copyOf(b.patterns);
@@ -101,6 +109,7 @@ public final class SubscriberOptions {
     this.additionalExchanges = List.copyOf(b.additionalExchanges);
     this.idempotency = b.idempotency;
     this.claimLease = b.claimLease;
+    this.partitions = b.partitions;
   }
 
   /**
@@ -182,6 +191,7 @@ public final class SubscriberOptions {
     b.additionalExchanges.addAll(additionalExchanges);
     b.idempotency = idempotency;
     b.claimLease = claimLease;
+    b.partitions = partitions;
     return b;
   }
 
@@ -444,6 +454,16 @@ public final class SubscriberOptions {
     return claimLease;
   }
 
+  /**
+   * Returns how many partitions the subscription is spread over.
+   *
+   * @return 0 when it is one ordinary queue (the default), else 1 to {@value #MAX_PARTITIONS}
+   * @since 0.2.0
+   */
+  public int partitions() {
+    return partitions;
+  }
+
   @Override
   public String toString() {
     return "SubscriberOptions{patterns="
@@ -470,6 +490,7 @@ public final class SubscriberOptions {
             : "")
         + (additionalExchanges.isEmpty() ? "" : ", additionalExchanges=" + additionalExchanges)
         + (idempotency != null ? ", idempotent(claimLease=" + claimLease + ")" : "")
+        + (partitions > 0 ? ", partitions=" + partitions : "")
         + "}";
   }
 
@@ -494,6 +515,7 @@ public final class SubscriberOptions {
     private final List<String> additionalExchanges = new ArrayList<>();
     private @Nullable ProcessedEvents idempotency;
     private Duration claimLease = DEFAULT_CLAIM_LEASE;
+    private int partitions;
 
     private Builder() {}
 
@@ -804,6 +826,38 @@ public final class SubscriberOptions {
     }
 
     /**
+     * Spreads the subscription over {@code n} queues that keep per-key order, so that consumption
+     * scales past one queue (issue #23). The bus declares a consistent-hash exchange {@code
+     * <queue>.partitions} bound to the bus exchange with the patterns, and {@code n} queues {@code
+     * <queue>.p0} to {@code <queue>.p<n-1>} bound to it with equal weights; the exchange hashes
+     * each event's {@value PublisherOptions#PARTITION_KEY_HEADER} header (set by {@link
+     * PublisherOptions.Builder#partitionKey}), so all events of one key land in one queue, in the
+     * order they were published. Each partition queue has {@code x-single-active-consumer}: every
+     * instance of the service subscribes to every partition, the broker delivers each partition to
+     * one of them at a time and moves it to another when that one goes away, so per-key order holds
+     * across instances. The partitions share the dead-letter queue {@code <queue>.dlq}; a retry
+     * goes back to its own partition (a retried event is then out of order, as with one queue).
+     *
+     * <p>Needs the broker's {@code rabbitmq_consistent_hash_exchange} plugin, which ships with
+     * RabbitMQ and is enabled with {@code rabbitmq-plugins enable
+     * rabbitmq_consistent_hash_exchange}. Needs {@link #concurrency} 1 (the default), since
+     * parallel handlers would reorder a partition: use more partitions instead. Changing {@code n}
+     * later moves keys between partitions. Default: 0, one ordinary queue.
+     *
+     * @param n 0 to {@value #MAX_PARTITIONS}
+     * @return this builder
+     * @since 0.2.0
+     */
+    public Builder partitions(int n) {
+      if (n < 0 || n > MAX_PARTITIONS) {
+        throw new IllegalArgumentException(
+            "partitions must be 0 to " + MAX_PARTITIONS + ", was " + n);
+      }
+      this.partitions = n;
+      return this;
+    }
+
+    /**
      * Builds the options.
      *
      * @return the options
@@ -835,6 +889,21 @@ public final class SubscriberOptions {
                 + ") must not exceed the prefetch ("
                 + prefetch
                 + "): the broker stops delivering at the prefetch");
+      }
+      if (partitions > 0 && (temporary || existingQueue)) {
+        throw new IllegalArgumentException(
+            "partitions ("
+                + partitions
+                + ") need queues Bloodbank declares: not temporary() nor"
+                + " existingQueue()");
+      }
+      if (partitions > 0 && concurrency > 1) {
+        throw new IllegalArgumentException(
+            "partitions ("
+                + partitions
+                + ") keep per-key order only with concurrency 1, was "
+                + concurrency
+                + ": use more partitions instead");
       }
       return new SubscriberOptions(this);
     }

@@ -160,4 +160,14 @@ class PublisherOptionsTest {
     assertThat(changed.channels()).isEqualTo(1);
     assertThat(o.channels()).isEqualTo(5);
   }
+
+  @Test
+  void partitionKeyIsOffByDefaultAndKeptByMutate() {
+    assertThat(PublisherOptions.defaults().partitionKey()).isNull();
+    PublisherOptions o = PublisherOptions.builder().partitionKey(e -> "k").build();
+    assertThat(o.mutate().build().partitionKey()).isSameAs(o.partitionKey());
+    assertThat(o.toString()).contains("partitionKey=on");
+    assertThatThrownBy(() -> PublisherOptions.builder().partitionKey(null))
+        .isInstanceOf(NullPointerException.class);
+  }
 }

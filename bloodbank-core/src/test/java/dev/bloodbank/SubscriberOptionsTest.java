@@ -254,4 +254,23 @@ class SubscriberOptionsTest {
     assertThatThrownBy(() -> SubscriberOptions.builder("a").shutdownTimeout(null))
         .isInstanceOf(NullPointerException.class);
   }
+
+  @Test
+  void partitionsAreOffByDefaultAndCheckedAgainstTheOtherSettings() {
+    assertThat(SubscriberOptions.builder("a").build().partitions()).isZero();
+    SubscriberOptions p = SubscriberOptions.builder("a").partitions(8).build();
+    assertThat(p.partitions()).isEqualTo(8);
+    assertThat(p.mutate().build().partitions()).isEqualTo(8);
+    assertThat(p.toString()).contains("partitions=8");
+    assertThatThrownBy(() -> SubscriberOptions.builder("a").partitions(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("partitions must be 0 to 256, was -1");
+    assertThatThrownBy(() -> SubscriberOptions.builder("a").partitions(257))
+        .hasMessageContaining("was 257");
+    assertThatThrownBy(() -> SubscriberOptions.builder("a").partitions(4).concurrency(2).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("concurrency 1, was 2");
+    assertThatThrownBy(() -> SubscriberOptions.builder("a").partitions(4).temporary().build())
+        .hasMessageContaining("not temporary()");
+  }
 }
