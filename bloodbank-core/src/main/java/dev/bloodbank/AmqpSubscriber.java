@@ -274,7 +274,12 @@ final class AmqpSubscriber<T> implements Subscriber {
       inFlight.incrementAndGet();
       if (inline) {
         // One worker: the channel's own dispatch thread is that worker, without a hand-off.
-        if (closing) {
+        if (closing && partition != null) {
+          // Left unacknowledged: closing the channel gives it back ahead of every later event of
+          // the partition, for the next consumer. A requeue now would put it behind the events
+          // that consumer may already have.
+          inFlight.decrementAndGet();
+        } else if (closing) {
           settle(envelope.getDeliveryTag(), false, true);
         } else {
           inlineHandler = Thread.currentThread();
@@ -871,7 +876,10 @@ final class AmqpSubscriber<T> implements Subscriber {
     long own = start + options.shutdownTimeout().toNanos();
     long deadline = own - busDeadlineNanos < 0 ? own : busDeadlineNanos;
     String tag = consumerTag;
-    if (tag != null && channel.isOpen()) {
+    // A partition's consumer is not cancelled: with a single active consumer the broker would
+    // hand the partition to the next instance at once, which would get later events while this
+    // one still holds earlier ones. Closing the channel returns them first, in order.
+    if (tag != null && channel.isOpen() && partition == null) {
       try {
         channel.basicCancel(tag);
       } catch (IOException | RuntimeException e) {
