@@ -35,8 +35,10 @@ import java.util.concurrent.CompletionException;
  * Erlang cookie the three share. The nodes boot side by side, then the second and third join the
  * first with {@code rabbitmqctl join_cluster}. Quorum queues work out of the box; the {@code
  * rabbitmq_consistent_hash_exchange} plugin (shipped with the broker) is enabled on these nodes
- * only. {@code cluster_partition_handling} is {@code pause_minority} and {@code net_ticktime} 10 s,
- * so a paused node is declared down within about 10 to 15 s.
+ * only. {@code net_ticktime} is 10 s, so a paused node is declared down within about 10 to 15 s,
+ * and {@code cluster_partition_handling} is {@code autoheal}: once a partitioned node is back, the
+ * smaller side restarts by itself. ({@code pause_minority} left a resumed node running on its own
+ * with the partition recorded, which needs an operator.)
  *
  * <p>Faults: {@link #kill} (SIGKILL of a node's Erlang VM), {@link #start} (boots it again; it
  * rejoins), {@link #stopApp}/{@link #startApp}, {@link #pause}/{@link #resume} (SIGSTOP/SIGCONT of
@@ -73,7 +75,7 @@ public final class RabbitCluster implements AutoCloseable {
               "listeners.tcp.default = 127.0.0.1:" + port,
               "loopback_users = none",
               "disk_free_limit.absolute = 1MB",
-              "cluster_partition_handling = pause_minority",
+              "cluster_partition_handling = autoheal",
               "log.console = false",
               "log.file.level = warning",
               ""));
@@ -341,6 +343,13 @@ public final class RabbitCluster implements AutoCloseable {
     startApp(m);
   }
 
+  /** Stops a node gracefully ({@code rabbitmqctl stop}) and boots it again. */
+  public void restart(Member m) throws Exception {
+    m.ctl("stop");
+    awaitPortClosed(m.port(), Duration.ofSeconds(30));
+    start(m);
+  }
+
   /** Stops the node's RabbitMQ application (the VM stays up); clients lose their connections. */
   public void stopApp(Member m) throws Exception {
     m.ctl("stop_app");
@@ -362,9 +371,8 @@ public final class RabbitCluster implements AutoCloseable {
   }
 
   /**
-   * Resumes a paused node (SIGCONT) and waits until the cluster runs on every node again: with
-   * {@code pause_minority} the node pauses itself until it sees the majority, then restarts its
-   * application.
+   * Resumes a paused node (SIGCONT) and waits until the cluster runs on every node again: {@code
+   * autoheal} restarts the side that lost, the resumed node.
    */
   public void resume(Member m) throws Exception {
     m.signal("CONT");
