@@ -3,6 +3,8 @@ package dev.bloodbank.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bloodbank.fault.RabbitCluster;
+import dev.bloodbank.fault.ReliabilityReport;
+import dev.bloodbank.fault.Scenario;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +38,7 @@ class RabbitMqClusterIT {
   }
 
   @Test
+  @Scenario(31)
   void killingTheQuorumLeadersNodeLosesNothingAndConsumersComeBack() throws Exception {
     RabbitCluster.Member[] killed = new RabbitCluster.Member[1];
     ClusterLoad.Result r =
@@ -52,11 +55,13 @@ class RabbitMqClusterIT {
               Thread.sleep(5_000);
             });
     cluster.start(killed[0]);
+    ReliabilityReport.events(31, r.published(), r.lost(), r.duplicated());
     assertThat(r.lost()).as("confirmed events never handled").isZero();
     assertThat(r.consuming()).as("subscriber consuming again").isTrue();
   }
 
   @Test
+  @Scenario(32)
   void aRollingRestartOfEveryNodeLosesNothing() throws Exception {
     ClusterLoad.Result r =
         ClusterLoad.run(
@@ -71,11 +76,13 @@ class RabbitMqClusterIT {
                 cluster.awaitRunning(Duration.ofSeconds(120));
               }
             });
+    ReliabilityReport.events(32, r.published(), r.lost(), r.duplicated());
     assertThat(r.lost()).as("confirmed events never handled").isZero();
     assertThat(r.consuming()).as("subscriber consuming again").isTrue();
   }
 
   @Test
+  @Scenario(33)
   void aNodePartitionedAwayAndBackLosesNothing() throws Exception {
     ClusterLoad.Result r =
         ClusterLoad.run(
@@ -90,13 +97,16 @@ class RabbitMqClusterIT {
               Thread.sleep(20_000);
               cluster.resume(m);
             });
+    ReliabilityReport.events(33, r.published(), r.lost(), r.duplicated());
     assertThat(r.lost()).as("confirmed events never handled").isZero();
     assertThat(r.consuming()).as("subscriber consuming again").isTrue();
   }
 
   @Test
+  @Scenario(36)
   void partitionedConsumptionKeepsPerKeyOrderWhenAnInstanceLeaves() throws Exception {
     PartitionOrder.Result r = PartitionOrder.run(cluster, 3, 8, 20, 250);
+    ReliabilityReport.events(36, r.events(), r.lost(), r.duplicated());
     assertThat(r.lost()).as("events never handled").isZero();
     assertThat(r.outOfOrder()).as("events handled before an earlier one of their key").isZero();
     // The first instance held the partitions until it left; then another took them over.

@@ -7,6 +7,8 @@ import dev.bloodbank.correlation.CorrelationTracker;
 import dev.bloodbank.correlation.RedisTrackerOptions;
 import dev.bloodbank.fault.RedisCluster;
 import dev.bloodbank.fault.RedisSentinel;
+import dev.bloodbank.fault.ReliabilityReport;
+import dev.bloodbank.fault.Scenario;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class RedisFailoverClusterIT {
 
   @Test
+  @Scenario(34)
   void aRedisClusterMasterKilledDuringTrackingAndClaims() throws Exception {
     try (RedisCluster cluster = RedisCluster.withReplicas()) {
       RedisTrackerOptions options =
@@ -39,6 +42,7 @@ class RedisFailoverClusterIT {
                 int dead = cluster.killMasterOf("bloodbank:any");
                 return cluster.awaitFailover("bloodbank:any", dead, Duration.ofSeconds(30));
               });
+      ReliabilityReport.events(34, r.links(), r.lostLinks(), r.commandsRunTwice());
       assertThat(r.lostLinks()).as("acknowledged links not readable").isZero();
       assertThat(r.commandsNeverRun()).as("commands that never ran").isZero();
       assertThat(r.claimsAfter()).as("claims taken in Redis after the failover").isPositive();
@@ -46,6 +50,7 @@ class RedisFailoverClusterIT {
   }
 
   @Test
+  @Scenario(35)
   void aSentinelFailoverDuringTrackingAndClaims() throws Exception {
     try (RedisSentinel sentinel = RedisSentinel.create()) {
       RedisTrackerOptions options = RedisTrackerOptions.builder().uri(sentinel.uri()).build();
@@ -60,6 +65,7 @@ class RedisFailoverClusterIT {
                 int dead = sentinel.killMaster();
                 return sentinel.awaitFailover(dead, Duration.ofSeconds(30));
               });
+      ReliabilityReport.events(35, r.links(), r.lostLinks(), r.commandsRunTwice());
       assertThat(r.lostLinks()).as("acknowledged links not readable").isZero();
       assertThat(r.commandsNeverRun()).as("commands that never ran").isZero();
       assertThat(r.claimsAfter()).as("claims taken in Redis after the failover").isPositive();

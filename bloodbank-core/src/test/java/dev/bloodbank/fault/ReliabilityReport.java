@@ -56,7 +56,13 @@ public final class ReliabilityReport implements TestExecutionListener {
     "two command processors, redeliveries mid-execution: each command runs once",
     "hostile attempts header, expiration and user id on incoming events",
     "no test disturbs the shared RabbitMQ and Redis",
-    "WAL backlog recovered and drained with a 256 MB heap"
+    "WAL backlog recovered and drained with a 256 MB heap",
+    "cluster: quorum leader's node SIGKILLed during 20,000 confirmed events",
+    "cluster: rolling restart of all three RabbitMQ nodes under load",
+    "cluster: quorum leader's node paused past net_ticktime (partitioned) and resumed",
+    "cluster: Redis Cluster master SIGKILLed during tracking and command claims",
+    "cluster: Sentinel master SIGKILLed during tracking and command claims",
+    "cluster: partitioned consumption, the active instance leaves; per-key order kept"
   };
 
   /** Tests written before this suite, by "SimpleClassName#method", and what they cover. */

@@ -9,6 +9,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface Scenario {
-  /** The scenario numbers, 1 to 30. */
+  /** The scenario numbers, 1 to 30, and 31 to 36 for the clusters of issue #23. */
   int[] value();
 }
