@@ -54,11 +54,13 @@ public final class PartitionedConsumer {
                 done.countDown();
               });
 
-      // Publishers name each event's key: here the session it belongs to.
+      // Publishers name each event's key, here its session, and send on one channel, whose
+      // order the broker keeps.
       Publisher publisher =
           bus.publisher(
               PublisherOptions.builder()
                   .partitionKey(e -> ((Map<?, ?>) e.payload()).get("session").toString())
+                  .channels(1)
                   .build());
       for (int step = 0; step < 10; step++) {
         for (String session : new String[] {"s-1", "s-2", "s-3"}) {
