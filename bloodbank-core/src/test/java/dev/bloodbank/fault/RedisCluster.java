@@ -25,7 +25,7 @@ public final class RedisCluster implements AutoCloseable {
 
   private RedisCluster(int replicas) throws Exception {
     this.dir = Files.createTempDirectory("bbfault-cluster-");
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stopQuietly, "bbfault-cluster-stop"));
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "bbfault-cluster-stop"));
     for (int i = 0; i < 3 * (1 + replicas); i++) {
       int port = Processes.freePort();
       ports.add(port);

@@ -28,7 +28,7 @@ public final class RedisSentinel implements AutoCloseable {
 
   private RedisSentinel() throws Exception {
     this.dir = Files.createTempDirectory("bbfault-sentinel-");
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stopQuietly, "bbfault-sentinel-stop"));
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "bbfault-sentinel-stop"));
     this.masterPort = Processes.freePort();
     this.replicaPort = Processes.freePort();
     running = true;
