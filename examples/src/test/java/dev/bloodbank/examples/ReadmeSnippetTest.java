@@ -27,7 +27,7 @@ class ReadmeSnippetTest {
     "spring-boot-listener,"
         + " examples/spring-boot/src/main/java/dev/bloodbank/examples/springboot/TranscriptIndexer.java",
     "spring-boot-slice,"
-        + " examples/spring-boot/src/test/java/dev/bloodbank/examples/springboot/TranscriptIndexerTest.java"
+        + " examples/spring-boot/src/test/java/dev/bloodbank/examples/springboot/TranscriptIndexerTest.java",
     "partitions, examples/src/main/java/dev/bloodbank/examples/PartitionedConsumer.java"
   })
   void readmeSnippetIsTheExampleCode(String name, String source) throws IOException {
