@@ -154,4 +154,58 @@ class EmbeddedTransportTest {
       assertThat(broker.queue("pf").orElseThrow().messagesReady()).isEqualTo(1);
     }
   }
+
+  /**
+   * Publishers on several threads feeding one consumer: its deliveries arrive in tag order, as on
+   * RabbitMQ. They once did not (each publish handed its delivery to the channel's thread after
+   * leaving the broker's lock), and a subscriber acknowledging "up to tag N" then acknowledged a
+   * delivery its handler had not seen yet and closed its channel on the next acknowledgement.
+   */
+  @Test
+  void deliveriesReachAConsumerInTagOrderWhateverThePublishingThreads() throws Exception {
+    int threads = 4;
+    int each = 2_000;
+    try (EmbeddedBroker broker = EmbeddedBroker.create();
+        Connection c = broker.newConnection("order")) {
+      Channel consumer = c.createChannel();
+      consumer.queueDeclare("ordered", true, false, false, null);
+      List<Long> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      java.util.concurrent.CountDownLatch all =
+          new java.util.concurrent.CountDownLatch(threads * each);
+      consumer.basicConsume(
+          "ordered",
+          true,
+          (tag, d) -> {
+            seen.add(d.getEnvelope().getDeliveryTag());
+            all.countDown();
+          },
+          t -> {});
+      List<Thread> publishers = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Channel p = c.createChannel();
+        Thread th =
+            new Thread(
+                () -> {
+                  try {
+                    for (int i = 0; i < each; i++) {
+                      p.basicPublish("", "ordered", new AMQP.BasicProperties(), BODY);
+                    }
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
+        publishers.add(th);
+        th.start();
+      }
+      for (Thread th : publishers) {
+        th.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      assertThat(all.await(30, TimeUnit.SECONDS)).isTrue();
+      List<Long> copy;
+      synchronized (seen) {
+        copy = List.copyOf(seen);
+      }
+      assertThat(copy).hasSize(threads * each).isSorted();
+    }
+  }
 }

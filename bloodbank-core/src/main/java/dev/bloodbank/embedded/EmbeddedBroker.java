@@ -818,7 +818,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     for (ConsumerReg c : new ArrayList<>(q.consumers)) {
       c.channel.consumers.remove(c.tag);
       EmbeddedChannel channel = c.channel;
-      after.add(() -> channel.dispatch(() -> c.consumer.handleCancel(c.tag)));
+      channel.dispatch(() -> c.consumer.handleCancel(c.tag));
     }
     q.consumers.clear();
     q.ready.clear();
@@ -1038,14 +1038,16 @@ public final class EmbeddedBroker implements AutoCloseable {
       q.unacked++;
     }
     byte[] body = m.body.clone();
-    after.add(
-        () ->
-            ch.dispatch(
-                () -> {
-                  if (ch.isOpen()) {
-                    c.consumer.handleDelivery(c.tag, env, props, body);
-                  }
-                }));
+    // Handed to the channel's thread now, under the lock, not with the other after-actions: two
+    // publishers' pumps run their after-actions concurrently, and a delivery queued later than one
+    // with a higher tag would reach the consumer out of order (RabbitMQ delivers a channel's
+    // messages in tag order; a consumer acknowledging "up to tag N" relies on it).
+    ch.dispatch(
+        () -> {
+          if (ch.isOpen()) {
+            c.consumer.handleDelivery(c.tag, env, props, body);
+          }
+        });
   }
 
   private static AMQP.BasicProperties deliveredProps(QueueState q, Msg m) {
@@ -1281,7 +1283,8 @@ public final class EmbeddedBroker implements AutoCloseable {
       q.consumers.add(c);
       q.hadConsumer = true;
       String t = tag;
-      after.add(() -> ch.dispatch(() -> consumer.handleConsumeOk(t)));
+      // Queued before its first delivery, as every channel callback is: in the lock's order.
+      ch.dispatch(() -> consumer.handleConsumeOk(t));
       pump(q, after);
     }
     runAll(after);
@@ -1297,7 +1300,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         throw new IOException("Unknown consumerTag");
       }
       removeConsumerLocked(c, after);
-      after.add(() -> ch.dispatch(() -> c.consumer.handleCancelOk(consumerTag)));
+      ch.dispatch(() -> c.consumer.handleCancelOk(consumerTag));
     }
     runAll(after);
   }
