@@ -139,8 +139,17 @@ final class BloodbankListenerRegistrar
       }
     }
     if (started && !found.isEmpty()) {
-      // A bean made after the context started (lazy, @Lazy, prototype): its listeners start now.
-      subscribeAll(bus());
+      // A bean made after the context started (lazy, @Lazy, prototype): its listeners start now,
+      // unless the bus still waits for the broker (the waiting thread then takes them too). A
+      // failure fails this bean alone; the listeners already running go on.
+      Bloodbank bus = bus();
+      if (bus.isConnected() || !bus.options().lazyConnect()) {
+        for (Endpoint e : endpoints) {
+          if (e.bean() == bean) {
+            subscribe(bus, e);
+          }
+        }
+      }
     }
     return bean;
   }
@@ -300,33 +309,7 @@ final class BloodbankListenerRegistrar
   private void subscribeAll(Bloodbank bus) {
     try {
       for (Endpoint e : endpoints) {
-        synchronized (running) {
-          if (!started || running.containsKey(e.describe())) {
-            continue;
-          }
-          @SuppressWarnings("unchecked")
-          Class<Object> payloadType = (Class<Object>) e.payloadType();
-          Subscriber s = bus.subscribeWithDelivery(e.options(), payloadType, e.handler());
-          String other = sharing(s.queueName());
-          if (other != null) {
-            s.close();
-            throw new IllegalStateException(
-                "@BloodbankListener "
-                    + e.describe()
-                    + " and "
-                    + other
-                    + " would consume the same queue '"
-                    + s.queueName()
-                    + "' and split its events between them; give one of them its own queue ="
-                    + " (or different patterns)");
-          }
-          running.put(e.describe(), s);
-          LOG.info(
-              "@BloodbankListener {} consuming {} from '{}'",
-              e.describe(),
-              e.options().patterns(),
-              s.queueName());
-        }
+        subscribe(bus, e);
       }
     } catch (RuntimeException failure) {
       closeAll();
@@ -334,14 +317,41 @@ final class BloodbankListenerRegistrar
     }
   }
 
-  /** The listener already consuming a queue, if any; holds {@code running}'s lock. */
-  private @Nullable String sharing(String queue) {
-    for (Map.Entry<String, Subscriber> r : running.entrySet()) {
-      if (r.getValue().queueName().equals(queue)) {
-        return r.getKey();
+  /** Subscribes one listener unless it runs already; refuses a queue another listener consumes. */
+  private void subscribe(Bloodbank bus, Endpoint e) {
+    synchronized (running) {
+      if (!started || running.containsKey(e.describe())) {
+        return;
       }
+      // Checked before subscribing: a second consumer on the queue, even briefly, could take
+      // events meant for the first listener and run them through the wrong method.
+      if (!e.options().temporary()) {
+        String queue =
+            e.options().queueNameFor(bus.options().serviceName(), bus.options().exchange());
+        for (Map.Entry<String, Subscriber> r : running.entrySet()) {
+          if (r.getValue().queueName().equals(queue)) {
+            throw new IllegalStateException(
+                "@BloodbankListener "
+                    + e.describe()
+                    + " and "
+                    + r.getKey()
+                    + " would consume the same queue '"
+                    + queue
+                    + "' and split its events between them; give one of them its own queue ="
+                    + " (or different patterns)");
+          }
+        }
+      }
+      @SuppressWarnings("unchecked")
+      Class<Object> payloadType = (Class<Object>) e.payloadType();
+      Subscriber s = bus.subscribeWithDelivery(e.options(), payloadType, e.handler());
+      running.put(e.describe(), s);
+      LOG.info(
+          "@BloodbankListener {} consuming {} from '{}'",
+          e.describe(),
+          e.options().patterns(),
+          s.queueName());
     }
-    return null;
   }
 
   private Bloodbank bus() {
