@@ -758,4 +758,66 @@ class GatewayIT {
       p.destroyForcibly();
     }
   }
+
+  /** Starts a server in this JVM, makes one request, closes it and returns from main. */
+  static final class EmbeddedThenClosed {
+    public static void main(String[] args) throws Exception {
+      try (BloodbankServer s =
+          BloodbankServer.start(
+              ServerOptions.builder()
+                  .host("127.0.0.1")
+                  .port(0)
+                  .bus(
+                      dev.bloodbank.BloodbankOptions.builder()
+                          .exchange(args[0])
+                          .serviceName(args[1])
+                          .build())
+                  .build())) {
+        HttpResponse<String> r =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/healthz"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+        System.out.println("healthz " + r.statusCode());
+      }
+      System.out.println("closed");
+    }
+  }
+
+  @Test
+  void anEmbeddingJvmExitsAfterTheServerCloses(BrokerExtension.Broker broker) throws Exception {
+    // A thread the server leaves behind (the MCP SDK's session sweeper did) keeps main's JVM alive.
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                EmbeddedThenClosed.class.getName(),
+                broker.exchange(),
+                broker.serviceName())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+      String threads = "";
+      if (!exited) {
+        Process dump =
+            new ProcessBuilder(
+                    Path.of(java).resolveSibling("jcmd").toString(),
+                    String.valueOf(p.pid()),
+                    "Thread.print")
+                .start();
+        threads = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      }
+      String out =
+          exited ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8) : "";
+      assertThat(exited).as("the JVM did not exit after close; threads:\n" + threads).isTrue();
+      assertThat(out).contains("healthz 200", "closed");
+      assertThat(p.exitValue()).as(out).isZero();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
 }

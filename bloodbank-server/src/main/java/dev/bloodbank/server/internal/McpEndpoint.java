@@ -35,6 +35,11 @@ final class McpEndpoint implements AutoCloseable {
         HttpServletStreamableServerTransportProvider.builder()
             .jsonMapper(BloodbankMcp.jsonMapper())
             .mcpEndpoint(PATH)
+            // The SDK sweeps idle sessions on a non-daemon single-thread scheduler that its close
+            // never disposes: the thread outlived the server and kept an embedding JVM from
+            // exiting. Without the sweep, a session whose client vanished without DELETE stays
+            // until the server closes (as in MCP SDKs before 2.2).
+            .sessionSweepInterval(null)
             .contextExtractor(
                 request ->
                     McpTransportContext.create(
