@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -102,6 +103,19 @@ public final class Gateway implements AutoCloseable {
   private record ScopeRole(Scope scope) implements RouteRole {}
 
   /**
+   * Javalin's pool (8 to 250 threads, same name) without Jetty's reserved threads: with a reserved
+   * thread the selector hands each request to a parked thread and wakes another to select, two
+   * thread switches per request. Without them the server's CPU per published request fell from
+   * about 187 to 151 µs in the load harness, at the same throughput.
+   */
+  private static QueuedThreadPool threadPool() {
+    QueuedThreadPool pool = new QueuedThreadPool(250, 8);
+    pool.setName("JettyServerThreadPool");
+    pool.setReservedThreads(0);
+    return pool;
+  }
+
+  /**
    * Builds the routes and starts listening.
    *
    * @param metrics where requests are timed and {@code /metrics} scrapes, or null when off
@@ -139,6 +153,7 @@ public final class Gateway implements AutoCloseable {
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
+              config.jetty.threadPool = threadPool();
               config.concurrency.executor =
                   kotlin.LazyKt.lazy(() -> new io.javalin.http.util.AsyncExecutor(asyncPool));
               config.startup.showOldJavalinVersionWarning = false;
