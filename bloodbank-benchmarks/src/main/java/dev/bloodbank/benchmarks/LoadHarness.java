@@ -86,6 +86,12 @@ import org.jspecify.annotations.Nullable;
  * {@code #} while the SDK publishes {@code --sse-rate R} (2,000) events/s for {@code --sse-seconds
  * S} (the latency seconds), after {@code --gateway-warm-up S} (20) of both publishing. The server's
  * access log is off ({@code --access-log} turns it on, to standard error).
+ *
+ * <p>The scale-out rows ({@code --only scale}, only on their own; issue #23) boot private RabbitMQ
+ * nodes ({@code --scale-nodes 1,3}: one node, then a three-node cluster) and put Bloodbank's
+ * publish rate to one quorum queue next to amqp-client's, and drain a backlog of {@code
+ * --scale-events N} (50,000) events over 1, 2 and 4 partitions with two instances ({@link
+ * ScaleLoad}).
  */
 public final class LoadHarness {
   private static final String EXCHANGE = "bloodbank.bench";
@@ -108,6 +114,9 @@ public final class LoadHarness {
   private int sseRate = 2000;
   private int sseSeconds = -1; // the latency seconds
   private int gatewayWarmUp = 20;
+  // The scale rows' backlog per partition count, and the cluster sizes they run on.
+  private int scaleEvents = 50_000;
+  private int[] scaleNodes = {1, 3};
   // Cores that processes other than this JVM, the broker and Redis kept busy during the gateway
   // part.
   private double otherCores = Double.NaN;
@@ -140,10 +149,18 @@ public final class LoadHarness {
         case "--only" -> {
           h.only = args[++i];
           if (!List.of(
-                  "publish", "latency", "consume", "drain", "gateway", "observability", "archive")
+                  "publish",
+                  "latency",
+                  "consume",
+                  "drain",
+                  "gateway",
+                  "observability",
+                  "archive",
+                  "scale")
               .contains(h.only)) {
             throw new IllegalArgumentException(
-                "--only takes publish, latency, consume, drain, gateway, observability or archive,"
+                "--only takes publish, latency, consume, drain, gateway, observability, archive or"
+                    + " scale,"
                     + " was '"
                     + h.only
                     + "'");
@@ -155,6 +172,10 @@ public final class LoadHarness {
         case "--sse-seconds" -> h.sseSeconds = Integer.parseInt(args[++i]);
         case "--access-log" -> h.accessLog = true;
         case "--gateway-warm-up" -> h.gatewayWarmUp = Integer.parseInt(args[++i]);
+        case "--scale-events" -> h.scaleEvents = Integer.parseInt(args[++i]);
+        case "--scale-nodes" ->
+            h.scaleNodes =
+                java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--smoke" -> {
           h.runs = 1;
           h.seconds = 1;
@@ -165,6 +186,8 @@ public final class LoadHarness {
           h.sseClients = 20;
           h.sseRate = 500;
           h.gatewayWarmUp = 1;
+          h.scaleEvents = 2000;
+          h.scaleNodes = new int[] {1};
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -178,7 +201,42 @@ public final class LoadHarness {
     if (!h.accessLog && System.getProperty(accessLogger) == null) {
       System.setProperty(accessLogger, "warn");
     }
+    if (h.only.equals("scale")) {
+      h.scale();
+      return;
+    }
     h.run();
+  }
+
+  /**
+   * The scale-out rows on private nodes ({@link ScaleLoad}): the ratio of Bloodbank's publish rate
+   * to amqp-client's on one quorum queue, and the partitioned-consumption curve, per cluster size.
+   */
+  private void scale() throws Exception {
+    List<ScaleLoad.Row> rows = new ScaleLoad(runs, seconds, scaleEvents).run(scaleNodes);
+    StringBuilder t = new StringBuilder("| measure | value | unit | note |\n|---|---|---|---|\n");
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (ScaleLoad.Row r : rows) {
+      t.append(
+          String.format("| %s | %.0f | %s | %s |%n", r.label(), r.value(), r.unit(), r.note()));
+      out.put(r.label(), r.value());
+    }
+    for (int i = 0; i + 1 < rows.size(); i++) {
+      ScaleLoad.Row a = rows.get(i);
+      ScaleLoad.Row b = rows.get(i + 1);
+      if (a.label().endsWith("amqp-client") && b.label().endsWith("Bloodbank")) {
+        String label = b.label().replace(", Bloodbank", ", Bloodbank / amqp-client");
+        t.append(
+            String.format("| %s | %.2f | ratio | target ≥ 0.90 |%n", label, b.value() / a.value()));
+        out.put(label, b.value() / a.value());
+      }
+    }
+    System.out.print(t);
+    Files.createDirectories(json.toAbsolutePath().getParent());
+    EventCodec.defaultObjectMapper()
+        .writerWithDefaultPrettyPrinter()
+        .writeValue(json.toFile(), Map.of("scale", out));
+    System.out.println("JSON: " + json);
   }
 
   private void run() throws Exception {

@@ -53,4 +53,41 @@ class LoadHarnessSmokeIT {
     assertThat(observability.path("publish_timer_count").asLong()).isPositive();
     assertThat(observability.path("consume_timer_count").asLong()).isPositive();
   }
+
+  @Test
+  void scaleSmokeRunBootsAPrivateNodeAndPrintsItsRows() throws Exception {
+    Path json = dir.resolve("scale.json");
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      LoadHarness.main(new String[] {"--only", "scale", "--smoke", "--json", json.toString()});
+    } finally {
+      System.setOut(original);
+    }
+    String table = out.toString(StandardCharsets.UTF_8);
+    System.out.print(table);
+    assertThat(table)
+        .contains(
+            "| publish to one quorum queue, 1 node, clients on the leader's node, amqp-client |")
+        .contains(
+            "| publish to one quorum queue, 1 node, clients on the leader's node, Bloodbank /")
+        .contains("| partitioned consume, 1 node, 4 partition(s), 2 instances");
+    JsonNode scale = EventCodec.defaultObjectMapper().readTree(json.toFile()).path("scale");
+    for (int n : new int[] {1, 2, 4}) {
+      assertThat(
+              scale
+                  .path("partitioned consume, 1 node, " + n + " partition(s), 2 instances")
+                  .asDouble())
+          .as("events/s with %d partitions", n)
+          .isPositive();
+    }
+    assertThat(
+            scale
+                .path(
+                    "publish to one quorum queue, 1 node, clients on the leader's node, Bloodbank /"
+                        + " amqp-client")
+                .asDouble())
+        .isPositive();
+  }
 }
