@@ -24,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -62,13 +63,15 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final Channel channel;
   private final ExecutorService workers;
   private final boolean inline;
-  private final Object ackLock = new Object();
+  // A lock the timer can try without waiting (an acknowledgement is written while it is held).
+  private final ReentrantLock ackLock = new ReentrantLock();
   // Acknowledgements in groups (inline only): handled deliveries up to ackUpTo wait to be
   // acknowledged together with basic.ack(multiple). Only a delivery being moved to a retry or
   // dead-letter queue can be unsettled below a handled one, and while one is, nothing waits.
   private final int ackBatch;
   private long ackUpTo; // guarded by ackLock
   private int acksWaiting; // guarded by ackLock
+  private long firstAckWaitingAt; // guarded by ackLock: when acksWaiting last went from 0 to 1
   private boolean ackFlushScheduled; // guarded by ackLock
   private final AtomicInteger moving = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -512,41 +515,86 @@ final class AmqpSubscriber<T> implements Subscriber {
       return;
     }
     boolean schedule = false;
-    synchronized (ackLock) {
+    ackLock.lock();
+    try {
       // A handler of a delivery from before a recovery can finish after newer ones: never move
       // back, or the newer handled deliveries would wait for an acknowledgement that never comes.
       ackUpTo = Math.max(ackUpTo, tag);
-      acksWaiting++;
+      if (acksWaiting++ == 0) {
+        firstAckWaitingAt = System.nanoTime();
+      }
       if (acksWaiting >= ackBatch) {
         sendWaitingAcks();
       } else if (!ackFlushScheduled) {
         ackFlushScheduled = true;
         schedule = true;
       }
+    } finally {
+      ackLock.unlock();
     }
     if (schedule) {
+      checkAcksIn(SubscriberOptions.ACK_BATCH_DELAY.toNanos());
+    }
+  }
+
+  /**
+   * Looks at the waiting acknowledgements after a delay, on the timer. One check stays scheduled
+   * while any wait; it used to flush whatever waited when it fired, so a steady stream paid a timer
+   * wake-up, a hand-off to the I/O pool and a partial group for every group of acknowledgements.
+   */
+  private void checkAcksIn(long delayNanos) {
+    try {
+      threads.atDeadline(this::ackDeadline, delayNanos);
+    } catch (RejectedExecutionException e) {
+      flushAcksLater(); // the bus is closing
+    }
+  }
+
+  /**
+   * On the timer, so it never waits: the oldest waiting acknowledgement is sent (on the I/O pool)
+   * once it has waited {@link SubscriberOptions#ACK_BATCH_DELAY}; until then the check comes back
+   * when it will have; with none waiting, the check ends.
+   */
+  private void ackDeadline() {
+    long wait;
+    if (!ackLock.tryLock()) {
+      wait = 0; // a handler thread is acknowledging now; the I/O pool looks after it
+    } else {
       try {
-        threads.later(
-            this::flushAcksLater,
-            SubscriberOptions.ACK_BATCH_DELAY.toNanos(),
-            this::flushAcksLater);
-      } catch (RejectedExecutionException e) {
-        flushAcksLater(); // the bus is closing
+        if (acksWaiting == 0) {
+          ackFlushScheduled = false;
+          return;
+        }
+        wait =
+            SubscriberOptions.ACK_BATCH_DELAY.toNanos() - (System.nanoTime() - firstAckWaitingAt);
+      } finally {
+        ackLock.unlock();
       }
+    }
+    if (wait > 0) {
+      checkAcksIn(wait);
+    } else {
+      threads.io(this::flushAcksLater, this::flushAcksLater);
     }
   }
 
   private void flushAcksLater() {
-    synchronized (ackLock) {
+    ackLock.lock();
+    try {
       ackFlushScheduled = false;
       sendWaitingAcks();
+    } finally {
+      ackLock.unlock();
     }
   }
 
   /** Sends the acknowledgements that wait, if any. */
   private void flushAcks() {
-    synchronized (ackLock) {
+    ackLock.lock();
+    try {
       sendWaitingAcks();
+    } finally {
+      ackLock.unlock();
     }
   }
 
@@ -757,18 +805,18 @@ final class AmqpSubscriber<T> implements Subscriber {
   }
 
   private void settle(long tag, boolean ack, boolean requeue) {
+    ackLock.lock();
     try {
-      synchronized (ackLock) {
-        if (ack) {
-          channel.basicAck(tag, false);
-        } else {
-          channel.basicNack(tag, false, requeue);
-        }
+      if (ack) {
+        channel.basicAck(tag, false);
+      } else {
+        channel.basicNack(tag, false, requeue);
       }
     } catch (IOException | RuntimeException e) {
       // The channel closed; the broker redelivers what was not acknowledged.
       LOG.debug("could not settle delivery {} on queue '{}': {}", tag, queue, e.toString());
     } finally {
+      ackLock.unlock();
       inFlight.decrementAndGet();
     }
   }
