@@ -342,7 +342,7 @@ public final class LoadHarness {
     m.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
   }
 
-  private static double median(List<Double> v) {
+  static double median(List<Double> v) {
     double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   }
@@ -425,8 +425,8 @@ public final class LoadHarness {
         .build();
   }
 
-  private static int settle(
-      ConcurrentNavigableMap<Long, Boolean> outstanding, long tag, boolean multiple) {
+  /** Removes what a confirm (or nack) settles from {@code outstanding}; returns how many. */
+  static int settle(ConcurrentNavigableMap<Long, Boolean> outstanding, long tag, boolean multiple) {
     if (!multiple) {
       return outstanding.remove(tag) != null ? 1 : 0;
     }

@@ -136,10 +136,14 @@ final class ScaleLoad {
       String note = "median of " + runs + " alternating runs of " + seconds + " s, after a warm-up";
       add(
           "publish to one quorum queue, " + at + ", amqp-client",
-          median(rawRates),
+          LoadHarness.median(rawRates),
           "events/s",
           note);
-      add("publish to one quorum queue, " + at + ", Bloodbank", median(bbRates), "events/s", note);
+      add(
+          "publish to one quorum queue, " + at + ", Bloodbank",
+          LoadHarness.median(bbRates),
+          "events/s",
+          note);
     }
     try (Connection raw = connect(first, "bench-scale-clean-" + id);
         Channel ch = raw.createChannel()) {
@@ -155,9 +159,35 @@ final class ScaleLoad {
     return f.newConnection(name);
   }
 
-  private static double median(List<Double> v) {
-    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  /** Sends one event; {@code now} is when, for the payload. */
+  private interface Send {
+    void send(long now) throws Exception;
+  }
+
+  /**
+   * Sends for 1 s of warm-up and then {@code seconds}, at most {@value #WINDOW} unconfirmed ({@code
+   * window}, released by the sender's confirms), and waits for the last confirms.
+   *
+   * @return events confirmed per second after the warm-up
+   */
+  private static double timed(int seconds, Semaphore window, AtomicLong confirmed, Send send)
+      throws Exception {
+    long start = 0;
+    long before = 0;
+    long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    long end = warmUpEnd + TimeUnit.SECONDS.toNanos(seconds);
+    for (long now; (now = System.nanoTime()) < end; ) {
+      if (start == 0 && now >= warmUpEnd) {
+        start = now;
+        before = confirmed.get();
+      }
+      window.acquire();
+      send.send(now);
+    }
+    if (!window.tryAcquire(WINDOW, 60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("confirms missing 60 s after the last send");
+    }
+    return (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
   }
 
   private double rawPublish(Connection raw, String exchange, int seconds) throws Exception {
@@ -168,77 +198,48 @@ final class ScaleLoad {
     AtomicLong confirmed = new AtomicLong();
     ch.addConfirmListener(
         (tag, multiple) -> {
-          int n = settle(outstanding, tag, multiple);
+          int n = LoadHarness.settle(outstanding, tag, multiple);
           confirmed.addAndGet(n);
           window.release(n);
         },
-        (tag, multiple) -> window.release(settle(outstanding, tag, multiple)));
-    long start = 0;
-    long before = 0;
-    long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    long end = warmUpEnd + TimeUnit.SECONDS.toNanos(seconds);
-    for (long now; (now = System.nanoTime()) < end; ) {
-      if (start == 0 && now >= warmUpEnd) {
-        start = now;
-        before = confirmed.get();
-      }
-      window.acquire();
-      AMQP.BasicProperties props =
-          new AMQP.BasicProperties.Builder()
-              .deliveryMode(2)
-              .contentType("application/json")
-              .messageId(UUID.randomUUID().toString())
-              .timestamp(new Date())
-              .build();
-      outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
-      ch.basicPublish(exchange, Payloads.TYPE, false, props, body);
-    }
-    if (!window.tryAcquire(WINDOW, 60, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("amqp-client: confirms missing after 60 s");
-    }
-    double rate = (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+        (tag, multiple) -> window.release(LoadHarness.settle(outstanding, tag, multiple)));
+    double rate =
+        timed(
+            seconds,
+            window,
+            confirmed,
+            now -> {
+              AMQP.BasicProperties props =
+                  new AMQP.BasicProperties.Builder()
+                      .deliveryMode(2)
+                      .contentType("application/json")
+                      .messageId(UUID.randomUUID().toString())
+                      .timestamp(new Date())
+                      .build();
+              outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
+              ch.basicPublish(exchange, Payloads.TYPE, false, props, body);
+            });
     ch.close();
     return rate;
-  }
-
-  private static int settle(
-      ConcurrentNavigableMap<Long, Boolean> outstanding, long tag, boolean multiple) {
-    if (!multiple) {
-      return outstanding.remove(tag) != null ? 1 : 0;
-    }
-    var head = outstanding.headMap(tag, true);
-    int n = head.size();
-    head.clear();
-    return n;
   }
 
   private double bbPublish(Bloodbank bus, int seconds) throws Exception {
     Publisher p = bus.publisher(PublisherOptions.builder().maxInFlight(WINDOW).channels(1).build());
     AtomicLong confirmed = new AtomicLong();
     Semaphore window = new Semaphore(WINDOW);
-    long start = 0;
-    long before = 0;
-    long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    long end = warmUpEnd + TimeUnit.SECONDS.toNanos(seconds);
-    for (long now; (now = System.nanoTime()) < end; ) {
-      if (start == 0 && now >= warmUpEnd) {
-        start = now;
-        before = confirmed.get();
-      }
-      window.acquire();
-      p.publish(Payloads.envelope(now))
-          .whenComplete(
-              (ok, e) -> {
-                if (e == null) {
-                  confirmed.incrementAndGet();
-                }
-                window.release();
-              });
-    }
-    if (!window.tryAcquire(WINDOW, 60, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("Bloodbank: confirms missing after 60 s");
-    }
-    return (confirmed.get() - before) / ((System.nanoTime() - start) / 1e9);
+    return timed(
+        seconds,
+        window,
+        confirmed,
+        now ->
+            p.publish(Payloads.envelope(now))
+                .whenComplete(
+                    (ok, e) -> {
+                      if (e == null) {
+                        confirmed.incrementAndGet();
+                      }
+                      window.release();
+                    }));
   }
 
   // ---- partitioned consumption: a backlog drained by two instances ----------------------------

@@ -16,19 +16,25 @@ import org.junit.jupiter.api.io.TempDir;
 class LoadHarnessSmokeIT {
   @TempDir Path dir;
 
-  @Test
-  void smokeRunPrintsTheTableAndWritesJson() throws Exception {
-    Path json = dir.resolve("results.json");
+  /** Runs the harness in this JVM and returns what it printed (and prints it too). */
+  private static String harness(String... args) throws Exception {
     PrintStream original = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     try {
-      LoadHarness.main(new String[] {"--smoke", "--json", json.toString()});
+      LoadHarness.main(args);
     } finally {
       System.setOut(original);
     }
-    String table = out.toString(StandardCharsets.UTF_8);
-    System.out.print(table);
+    String printed = out.toString(StandardCharsets.UTF_8);
+    System.out.print(printed);
+    return printed;
+  }
+
+  @Test
+  void smokeRunPrintsTheTableAndWritesJson() throws Exception {
+    Path json = dir.resolve("results.json");
+    String table = harness("--smoke", "--json", json.toString());
     assertThat(table)
         .contains("| publish, 1 KB persistent")
         .contains("| consume,")
@@ -57,16 +63,7 @@ class LoadHarnessSmokeIT {
   @Test
   void scaleSmokeRunBootsAPrivateNodeAndPrintsItsRows() throws Exception {
     Path json = dir.resolve("scale.json");
-    PrintStream original = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      LoadHarness.main(new String[] {"--only", "scale", "--smoke", "--json", json.toString()});
-    } finally {
-      System.setOut(original);
-    }
-    String table = out.toString(StandardCharsets.UTF_8);
-    System.out.print(table);
+    String table = harness("--only", "scale", "--smoke", "--json", json.toString());
     assertThat(table)
         .contains(
             "| publish to one quorum queue, 1 node, clients on the leader's node, amqp-client |")
