@@ -92,18 +92,6 @@ final class AmqpSubscriber<T> implements Subscriber {
       Class<T> payloadType,
       DeliveryHandler<T> handler,
       Supplier<AmqpPublisher> systemPublisher,
-      java.util.function.Consumer<Subscriber> forget)
-      throws IOException {
-    this(ctx, connection, options, payloadType, handler, systemPublisher, forget, null);
-  }
-
-  AmqpSubscriber(
-      BusContext ctx,
-      Connection connection,
-      SubscriberOptions options,
-      Class<T> payloadType,
-      DeliveryHandler<T> handler,
-      Supplier<AmqpPublisher> systemPublisher,
       java.util.function.Consumer<Subscriber> forget,
       @Nullable Partition partition)
       throws IOException {

@@ -415,6 +415,20 @@ public final class Bloodbank implements AutoCloseable {
     if (subscriberOptions.partitions() > 0) {
       return subscribePartitioned(subscriberOptions, payloadType, handler, queue);
     }
+    return startSubscriber(subscriberOptions, payloadType, handler, queue, null);
+  }
+
+  /**
+   * Creates and registers one queue's subscriber: the queue of a plain subscription, or one
+   * partition of a partitioned one.
+   */
+  private <T> AmqpSubscriber<T> startSubscriber(
+      SubscriberOptions subscriberOptions,
+      Class<T> payloadType,
+      DeliveryHandler<T> handler,
+      String queue,
+      AmqpSubscriber.@Nullable Partition partition) {
+    String named = partition == null ? queue : partition.queue();
     return create(
         "subscriber",
         () -> {
@@ -426,10 +440,11 @@ public final class Bloodbank implements AutoCloseable {
                 payloadType,
                 handler,
                 this::systemPublisher,
-                this::forget);
+                this::forget,
+                partition);
           } catch (IOException | ShutdownSignalException e) {
             throw new BloodbankException(
-                "cannot set up subscriber queue '" + queue + "': " + BusConnections.brokerReply(e),
+                "cannot set up subscriber queue '" + named + "': " + BusConnections.brokerReply(e),
                 e);
           }
         },
@@ -453,31 +468,7 @@ public final class Bloodbank implements AutoCloseable {
         AmqpSubscriber.Partition partition =
             new AmqpSubscriber.Partition(
                 PartitionedSubscriber.partitionQueue(queue, i), queue + ".dlq", exchange);
-        parts.add(
-            create(
-                "subscriber",
-                () -> {
-                  try {
-                    return new AmqpSubscriber<>(
-                        ctx,
-                        connections.consuming(),
-                        subscriberOptions,
-                        payloadType,
-                        handler,
-                        this::systemPublisher,
-                        this::forget,
-                        partition);
-                  } catch (IOException | ShutdownSignalException e) {
-                    throw new BloodbankException(
-                        "cannot set up subscriber queue '"
-                            + partition.queue()
-                            + "': "
-                            + BusConnections.brokerReply(e),
-                        e);
-                  }
-                },
-                subscribers::add,
-                s -> s.close(System.nanoTime())));
+        parts.add(startSubscriber(subscriberOptions, payloadType, handler, queue, partition));
       }
     } catch (RuntimeException | Error e) {
       for (AmqpSubscriber<T> p : parts) {

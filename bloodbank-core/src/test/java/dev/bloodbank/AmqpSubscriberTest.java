@@ -72,7 +72,7 @@ class AmqpSubscriberTest {
         SubscriberOptions.builder("a.#").queueName("q").prefetch(10).ackBatchSize(2).build();
     subscriber =
         new AmqpSubscriber<>(
-            ctx, connection, options, JsonNode.class, handler, systemPublisher, s -> {});
+            ctx, connection, options, JsonNode.class, handler, systemPublisher, s -> {}, null);
   }
 
   /** Keeps the timer busy, so grouped acknowledgements wait for a full group. */

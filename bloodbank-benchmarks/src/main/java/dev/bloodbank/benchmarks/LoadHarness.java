@@ -368,13 +368,7 @@ public final class LoadHarness {
     Semaphore window = new Semaphore(WINDOW);
     ConcurrentNavigableMap<Long, Boolean> outstanding = new ConcurrentSkipListMap<>();
     AtomicLong confirmed = new AtomicLong();
-    ch.addConfirmListener(
-        (tag, multiple) -> {
-          int n = settle(outstanding, tag, multiple);
-          confirmed.addAndGet(n);
-          window.release(n);
-        },
-        (tag, multiple) -> window.release(settle(outstanding, tag, multiple)));
+    confirmWindow(ch, window, outstanding, confirmed);
     rawLoop(ch, window, outstanding, minimal, TimeUnit.SECONDS.toNanos(1)); // warm-up
     window.acquire(WINDOW);
     window.release(WINDOW);
@@ -423,6 +417,24 @@ public final class LoadHarness {
         .contentType("application/json")
         .messageId(UUID.randomUUID().toString())
         .build();
+  }
+
+  /**
+   * Settles {@code outstanding} on every confirm or nack of {@code ch}, counting confirms in {@code
+   * confirmed} and giving the settled permits back to {@code window}.
+   */
+  static void confirmWindow(
+      Channel ch,
+      Semaphore window,
+      ConcurrentNavigableMap<Long, Boolean> outstanding,
+      AtomicLong confirmed) {
+    ch.addConfirmListener(
+        (tag, multiple) -> {
+          int n = settle(outstanding, tag, multiple);
+          confirmed.addAndGet(n);
+          window.release(n);
+        },
+        (tag, multiple) -> window.release(settle(outstanding, tag, multiple)));
   }
 
   /** Removes what a confirm (or nack) settles from {@code outstanding}; returns how many. */

@@ -196,13 +196,7 @@ final class ScaleLoad {
     Semaphore window = new Semaphore(WINDOW);
     ConcurrentNavigableMap<Long, Boolean> outstanding = new ConcurrentSkipListMap<>();
     AtomicLong confirmed = new AtomicLong();
-    ch.addConfirmListener(
-        (tag, multiple) -> {
-          int n = LoadHarness.settle(outstanding, tag, multiple);
-          confirmed.addAndGet(n);
-          window.release(n);
-        },
-        (tag, multiple) -> window.release(LoadHarness.settle(outstanding, tag, multiple)));
+    LoadHarness.confirmWindow(ch, window, outstanding, confirmed);
     double rate =
         timed(
             seconds,

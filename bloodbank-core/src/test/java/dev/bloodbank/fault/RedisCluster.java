@@ -177,9 +177,7 @@ public final class RedisCluster implements AutoCloseable {
   }
 
   private static String cli(int port, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-c", "-p", Integer.toString(port)));
-    cmd.addAll(List.of(args));
-    return Processes.run(cmd, Map.of(), Duration.ofSeconds(10)).output();
+    return RedisNode.cli(port, args);
   }
 
   private static void awaitPing(int port) throws Exception {
@@ -197,13 +195,7 @@ public final class RedisCluster implements AutoCloseable {
       return;
     }
     running = false;
-    for (int port : ports) {
-      try {
-        cli(port, "shutdown", "nosave");
-      } catch (Exception e) {
-        // gone
-      }
-    }
+    RedisNode.shutdownAll(ports);
   }
 
   @Override

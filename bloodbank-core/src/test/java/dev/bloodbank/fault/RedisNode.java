@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -97,6 +98,27 @@ public final class RedisNode implements AutoCloseable {
       Thread.sleep(50);
     }
     running = true;
+  }
+
+  /**
+   * Runs {@code redis-cli -c -p port args...} against a private server (following cluster
+   * redirections, harmless elsewhere) and returns its output.
+   */
+  static String cli(int port, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-c", "-p", Integer.toString(port)));
+    cmd.addAll(List.of(args));
+    return Processes.run(cmd, Map.of(), Duration.ofSeconds(10)).output();
+  }
+
+  /** {@code SHUTDOWN NOSAVE} on each of a fixture's own servers; one already gone is skipped. */
+  static void shutdownAll(List<Integer> ports) {
+    for (int port : ports) {
+      try {
+        cli(port, "shutdown", "nosave");
+      } catch (Exception e) {
+        // gone
+      }
+    }
   }
 
   /** {@code SHUTDOWN NOSAVE}: the server exits, every client loses its connection. */

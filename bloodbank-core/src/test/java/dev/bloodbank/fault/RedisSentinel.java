@@ -106,9 +106,7 @@ public final class RedisSentinel implements AutoCloseable {
 
   /** Runs {@code redis-cli -p port args...} and returns its output. */
   public String cli(int port, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
-    cmd.addAll(List.of(args));
-    return Processes.run(cmd, Map.of(), Duration.ofSeconds(10)).output();
+    return RedisNode.cli(port, args);
   }
 
   /** Kills the current master (SIGKILL, as a crash would) and returns its port. */
@@ -160,13 +158,7 @@ public final class RedisSentinel implements AutoCloseable {
       return;
     }
     running = false;
-    for (int port : all) {
-      try {
-        cli(port, "shutdown", "nosave");
-      } catch (Exception e) {
-        // gone
-      }
-    }
+    RedisNode.shutdownAll(all);
   }
 
   @Override
