@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  * {@link Publisher} over a pool of confirm channels on the bus's publishing connection.
  *
  * <p>The calling thread writes each event to its channel, except while the broker blocks the
- * connection (a memory or disk alarm): then sends are held, without writing, until the broker
- * unblocks or their confirm timeout passes, and retries run on the bus's I/O threads. The bus's
- * timer only checks deadlines. Futures complete on the callback executor ({@code internal}
- * publishers, whose futures only Bloodbank waits on, complete on the I/O pool instead).
+ * connection (a memory or disk alarm) or the connection is down and recovering: then sends are
+ * held, without writing, until the broker unblocks or the connection is back, or their confirm
+ * timeout passes, and retries run on the bus's I/O threads. The bus's timer only checks deadlines.
+ * Futures complete on the callback executor ({@code internal} publishers, whose futures only
+ * Bloodbank waits on, complete on the I/O pool instead).
  */
 final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpPublisher.class);
@@ -48,12 +49,17 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
   /** How much longer than its bound {@link #publishAndWait} waits before giving up. */
   private static final long WAIT_SLACK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+  /** Why a send held through its whole confirm timeout failed while the connection was down. */
+  private static final String RECOVERING =
+      "the publishing connection was down for the whole confirm timeout; it recovers by itself";
+
   /** How long a batch of completions may make no progress before another thread joins in. */
   private static final long STALLED_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
 
   private final BusContext ctx;
   private final BusThreads threads;
   private final BusConnections connections;
+  private final Connection connection;
   private final PublisherOptions options;
   private final String exchange;
   private final List<ConfirmChannel> channels;
@@ -92,6 +98,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     this.ctx = ctx;
     this.threads = ctx.threads();
     this.connections = ctx.connections();
+    this.connection = connection;
     this.options = options;
     this.exchange = ctx.options().exchange();
     this.window = new PublishWindow(options.maxInFlight());
@@ -105,7 +112,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
     try {
       for (int i = 0; i < options.channels(); i++) {
-        list.add(new ConfirmChannel(connection, this, connections::isBlocked));
+        list.add(new ConfirmChannel(connection, this, this::holdsSends));
       }
     } catch (IOException | RuntimeException e) {
       for (ConfirmChannel ch : list) {
@@ -115,6 +122,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
     this.channels = List.copyOf(list);
     connections.onUnblocked(releaseHeld);
+    connections.onConnected(releaseHeld);
   }
 
   @Override
@@ -326,7 +334,10 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     attempt(send);
   }
 
-  /** One attempt: written now, held while the broker blocks, or retried when it fails. */
+  /**
+   * One attempt: written now, held while the broker blocks or the connection recovers, or retried
+   * when it fails.
+   */
   private void attempt(Send send) {
     if (closed) {
       fail(send, PublishException.newClosed(send.exchange, send.routingKey));
@@ -350,23 +361,29 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     }
   }
 
-  /** Keeps a send unwritten while the broker blocks; it times out like one awaiting a confirm. */
+  /**
+   * Keeps a send unwritten while the broker blocks or the connection recovers; it times out like
+   * one awaiting a confirm.
+   */
   private void hold(Send send, long deadline) {
     send.deadlineNanos = deadline;
     held.add(send);
     if (closed) {
       releaseHeld();
-    } else if (!connections.isBlocked()) {
-      // Unblocked between the check and the add: nobody else would release it before its deadline.
+    } else if (!holdsSends()) {
+      // Released between the check and the add: nobody else would write it before its deadline.
       threads.io(releaseHeld, () -> {});
     }
   }
 
-  /** On an I/O thread when the broker unblocks (or on close): writes or fails the held sends. */
+  /**
+   * On an I/O thread when the broker unblocks or the connection has recovered (or on close): writes
+   * or fails the held sends, oldest first.
+   */
   private void releaseHeld() {
     Send s;
     while ((s = held.peek()) != null) {
-      if (!closed && connections.isBlocked()) {
+      if (!closed && holdsSends()) {
         return;
       }
       if (!held.remove(s)) {
@@ -379,6 +396,16 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
         write(ch, s, s.deadlineNanos);
       }
     }
+  }
+
+  /**
+   * Whether sends wait unwritten: the broker blocks the connection, or the connection is down and
+   * recovering by itself (a write would fail at once and spend an attempt on an outage that usually
+   * lasts seconds). Held sends go out when it unblocks or has recovered ({@link #releaseHeld}), or
+   * fail when their confirm timeout passes.
+   */
+  private boolean holdsSends() {
+    return connections.isBlocked() || !connection.isOpen();
   }
 
   private void retryOrFail(Send send, PublishException failure) {
@@ -579,7 +606,11 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     if (!held.isEmpty()) {
       for (Send s : held) {
         if (now - s.deadlineNanos >= 0 && held.remove(s)) {
-          timedOut(s);
+          if (connection.isOpen() || connections.isBlocked()) {
+            timedOut(s);
+          } else {
+            lost(s, new IOException(RECOVERING));
+          }
         }
       }
     }

@@ -31,9 +31,10 @@ import org.jspecify.annotations.Nullable;
  * failed at once: automatic recovery restarts sequence numbers, so confirms for them would never
  * come.
  *
- * <p>No write starts while the broker blocks the connection ({@link #send} answers false and the
- * caller holds the send), and the start of each write is recorded so that {@link #sweep} can report
- * a write stuck in the socket. Once closed it never opens a channel again.
+ * <p>No write starts while the broker blocks the connection or the connection is down and
+ * recovering ({@link #send} answers false and the caller holds the send), and the start of each
+ * write is recorded so that {@link #sweep} can report a write stuck in the socket. Once closed it
+ * never opens a channel again.
  */
 final class ConfirmChannel {
   /** Receives the outcome of each attempt. Called on the connection's or the timer's thread. */
@@ -111,7 +112,8 @@ final class ConfirmChannel {
 
   private final Connection connection;
   private final Outcomes outcomes;
-  private final BooleanSupplier blocked;
+  // True while sends must wait: the broker blocks the connection, or it is recovering.
+  private final BooleanSupplier hold;
   // Guards the generation and keeps a sequence number and its write together.
   private final ReentrantLock lock = new ReentrantLock();
   private volatile @Nullable Generation current;
@@ -124,15 +126,17 @@ final class ConfirmChannel {
   private volatile boolean unordered;
 
   /**
-   * Creates the channel; opens it at once unless the connection is blocked, else on the first send
-   * after the broker unblocks.
+   * Creates the channel; opens it at once unless sends must wait now, else on the first send after.
+   *
+   * @param hold whether sends must wait unwritten: the broker blocks the connection, or it is down
+   *     and recovering
    */
-  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier blocked)
+  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier hold)
       throws IOException {
     this.connection = connection;
     this.outcomes = outcomes;
-    this.blocked = blocked;
-    if (!blocked.getAsBoolean()) {
+    this.hold = hold;
+    if (!hold.getAsBoolean()) {
       this.current = open();
     }
   }
@@ -171,10 +175,10 @@ final class ConfirmChannel {
   }
 
   /**
-   * Sends one attempt, unless the broker blocks the connection.
+   * Sends one attempt, unless sends must wait.
    *
    * @return true when sent (its outcome follows through {@link Outcomes}), false when nothing was
-   *     written because the broker blocks publishing
+   *     written because the broker blocks publishing or the connection is recovering
    * @throws IOException or {@link AlreadyClosedException} when nothing was sent
    */
   boolean send(Send s, long deadlineNanos) throws IOException {
@@ -183,7 +187,7 @@ final class ConfirmChannel {
       if (closed) {
         throw new AlreadyClosedException(new ShutdownSignalException(false, true, null, this));
       }
-      if (blocked.getAsBoolean()) {
+      if (hold.getAsBoolean()) {
         return false;
       }
       Generation g = current;

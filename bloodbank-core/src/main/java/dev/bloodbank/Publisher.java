@@ -30,7 +30,10 @@ public interface Publisher extends AutoCloseable {
    * <p>Blocks only while {@link PublisherOptions#maxInFlight()} events await confirms, and then at
    * most {@link PublisherOptions#confirmTimeout()}; the future then fails with {@link
    * PublishException.Kind#TIMED_OUT}. Never blocks on the broker's socket: while the broker blocks
-   * publishing, the event is held unwritten until it unblocks or the confirm timeout passes.
+   * publishing, or the connection is down and recovering, the event is held unwritten until it
+   * unblocks or is back, or the confirm timeout passes (then the attempt fails with {@link
+   * PublishException.Kind#TIMED_OUT} or {@link PublishException.Kind#CONNECTION_LOST}, and is
+   * retried while attempts remain).
    *
    * @param envelope the event
    * @param <T> the payload type

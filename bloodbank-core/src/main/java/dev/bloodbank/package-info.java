@@ -64,7 +64,9 @@
  * {@link PublishException.Kind#TIMED_OUT} once their attempts' confirm timeouts pass, so publishes
  * "time out while the broker is fine" when it is in fact refusing to read. A write already stuck in
  * the socket for longer than a confirm timeout is released by closing the publishing connection,
- * which then recovers by itself.
+ * which then recovers by itself. While the publishing connection is down and recovering by itself,
+ * sends are held the same way and go out once it is back; one held through its confirm timeout
+ * fails that attempt with {@link PublishException.Kind#CONNECTION_LOST}.
  *
  * <p>Everything in this package is non-null unless marked {@code @Nullable}.
  */

@@ -8,6 +8,8 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DeliverCallback;
+import com.rabbitmq.client.GetResponse;
+import dev.bloodbank.fault.TcpProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -209,6 +211,105 @@ class RecoveryIT {
     List<String> received = drainAll(broker, q);
     assertThat(published).containsAll(received);
     assertThat(new HashSet<>(received)).containsAll(confirmed);
+  }
+
+  @Test
+  void publishesWhileTheConnectionRecoversAreHeldAndGoOutWhenItIsBack(BrokerExtension.Broker broker)
+      throws Exception {
+    String q = broker.rawQueue("outage.#");
+    try (TcpProxy proxy = TcpProxy.started(brokerPort(broker))) {
+      Bloodbank bus =
+          broker.connect(
+              b -> b.address("127.0.0.1", proxy.port()).recoveryInterval(Duration.ofMillis(200)));
+      // One attempt each: a send that failed while the connection is down would be gone.
+      Publisher p =
+          bus.publisher(
+              PublisherOptions.builder()
+                  .maxAttempts(1)
+                  .confirmTimeout(Duration.ofSeconds(20))
+                  .build());
+      List<String> ids = new ArrayList<>();
+      ids.add(
+          p.publish("outage.before", Map.of("i", -1))
+              .get(10, TimeUnit.SECONDS)
+              .eventId()
+              .toString());
+
+      proxy.stop(); // the broker "goes away": connections cut, new ones refused
+      awaitDisconnected(bus);
+      List<CompletableFuture<EventEnvelope<Map<String, Integer>>>> during = new ArrayList<>();
+      long slowest = 0;
+      for (int i = 0; i < 200; i++) {
+        long t0 = System.nanoTime();
+        during.add(p.publish("outage.during", Map.of("i", i)));
+        slowest = Math.max(slowest, System.nanoTime() - t0);
+      }
+      assertThat(Duration.ofNanos(slowest))
+          .as("a publish call never waits for the broker")
+          .isLessThan(Duration.ofSeconds(1));
+      Thread.sleep(1_500); // several recovery attempts fail meanwhile
+      assertThat(during.stream().filter(CompletableFuture::isDone).count())
+          .as("publishes completed while the connection was down")
+          .isZero();
+
+      proxy.start(); // back: the connection recovers and the held sends go out
+      for (CompletableFuture<EventEnvelope<Map<String, Integer>>> f : during) {
+        ids.add(f.get(20, TimeUnit.SECONDS).eventId().toString());
+      }
+      List<String> received = new ArrayList<>();
+      for (GetResponse r : broker.drain(q, ids.size(), Duration.ofSeconds(10))) {
+        received.add(r.getProps().getMessageId());
+      }
+      assertThat(received).as("every event once").containsExactlyInAnyOrderElementsOf(ids);
+    }
+  }
+
+  @Test
+  void publishesHeldThroughTheirConfirmTimeoutFailAsConnectionLost(BrokerExtension.Broker broker)
+      throws Exception {
+    try (TcpProxy proxy = TcpProxy.started(brokerPort(broker))) {
+      Bloodbank bus =
+          broker.connect(
+              b -> b.address("127.0.0.1", proxy.port()).recoveryInterval(Duration.ofMillis(200)));
+      Publisher p =
+          bus.publisher(
+              PublisherOptions.builder()
+                  .maxAttempts(2)
+                  .confirmTimeout(Duration.ofSeconds(1))
+                  .backoff(Duration.ofMillis(50), Duration.ofMillis(50))
+                  .build());
+      proxy.stop();
+      awaitDisconnected(bus);
+      long start = System.nanoTime();
+      CompletableFuture<?> f = p.publish("outage.long", Map.of());
+      Throwable t = catchThrowable(() -> f.get(10, TimeUnit.SECONDS));
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(t).isInstanceOf(ExecutionException.class);
+      PublishException pe = (PublishException) t.getCause();
+      assertThat(pe.kind()).isEqualTo(PublishException.Kind.CONNECTION_LOST);
+      assertThat(pe.attempts()).isEqualTo(2);
+      assertThat(pe.getMessage())
+          .contains("outage.long")
+          .contains("down for the whole confirm timeout");
+      assertThat(took)
+          .as("two attempts of 1 s")
+          .isBetween(Duration.ofMillis(1_900), Duration.ofSeconds(5));
+
+      proxy.start();
+      assertThat(p.publish("outage.after", Map.of()).get(20, TimeUnit.SECONDS)).isNotNull();
+    }
+  }
+
+  private static int brokerPort(BrokerExtension.Broker broker) {
+    return broker.options().build().addresses().get(0).port();
+  }
+
+  private static void awaitDisconnected(Bloodbank bus) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (bus.isConnected() && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertThat(bus.isConnected()).as("connected 10 s after the proxy stopped").isFalse();
   }
 
   @Test

@@ -149,14 +149,23 @@ final class ClusterLoad {
       for (int i = 0; i < futures.size(); i++) {
         pending.add(i);
       }
-      for (int round = 0; round < 5 && !pending.isEmpty(); round++) {
+      Map<String, Integer> why = new java.util.TreeMap<>();
+      for (int round = 0; round < 6 && !pending.isEmpty(); round++) {
         List<Integer> failed = new ArrayList<>();
+        why.clear();
         for (int i : pending) {
           try {
             futures.get(i).get(60, TimeUnit.SECONDS);
           } catch (Exception ex) {
             failed.add(i);
+            Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+            why.merge(
+                cause.getClass().getSimpleName() + ": " + cause.getMessage(), 1, Integer::sum);
           }
+        }
+        if (round == 5) {
+          pending = failed;
+          break;
         }
         for (int i : failed) {
           futures.set(i, p.publish(events.get(i)));
@@ -165,7 +174,8 @@ final class ClusterLoad {
         pending = failed;
       }
       if (!pending.isEmpty()) {
-        throw new AssertionError(pending.size() + " events could not be published in 5 rounds");
+        throw new AssertionError(
+            pending.size() + " events could not be published in 5 rounds; last failures: " + why);
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (System.nanoTime() < deadline && !allHandled(events, handled)) {
