@@ -51,7 +51,8 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   /** Why a send held through its whole confirm timeout failed while the connection was down. */
   private static final String RECOVERING =
-      "the publishing connection was down for the whole confirm timeout; it recovers by itself";
+      "the publishing connection was down when the attempt's confirm timeout passed (the event was"
+          + " not written); the connection is recovering";
 
   /** How long a batch of completions may make no progress before another thread joins in. */
   private static final long STALLED_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
@@ -378,7 +379,7 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
 
   /**
    * On an I/O thread when the broker unblocks or the connection has recovered (or on close): writes
-   * or fails the held sends, oldest first.
+   * or fails the held sends.
    */
   private void releaseHeld() {
     Send s;
@@ -402,10 +403,11 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
    * Whether sends wait unwritten: the broker blocks the connection, or the connection is down and
    * recovering by itself (a write would fail at once and spend an attempt on an outage that usually
    * lasts seconds). Held sends go out when it unblocks or has recovered ({@link #releaseHeld}), or
-   * fail when their confirm timeout passes.
+   * fail when their confirm timeout passes. A connection that will not come back holds nothing:
+   * sends fail at once.
    */
   private boolean holdsSends() {
-    return connections.isBlocked() || !connection.isOpen();
+    return connections.isBlocked() || connections.isRecovering(connection);
   }
 
   private void retryOrFail(Send send, PublishException failure) {
@@ -606,10 +608,10 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     if (!held.isEmpty()) {
       for (Send s : held) {
         if (now - s.deadlineNanos >= 0 && held.remove(s)) {
-          if (connection.isOpen() || connections.isBlocked()) {
-            timedOut(s);
-          } else {
+          if (connections.isRecovering(connection)) {
             lost(s, new IOException(RECOVERING));
+          } else {
+            timedOut(s);
           }
         }
       }

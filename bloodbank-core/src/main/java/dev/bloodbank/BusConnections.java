@@ -346,6 +346,23 @@ final class BusConnections {
     return c != null && c.isOpen();
   }
 
+  /**
+   * Whether a connection of this bus is down and being brought back by amqp-client: it is
+   * recoverable, it dropped without the application closing it (amqp-client's own rule for starting
+   * a recovery), and the bus is open. False again once recovery swapped in the new connection.
+   * Asked per send: one uncontended monitor in amqp-client, nothing else. (A shutdown listener
+   * cannot tell: amqp-client runs the whole recovery inside its own listener, which comes first.)
+   */
+  boolean isRecovering(Connection c) {
+    if (closed || !(c instanceof Recoverable)) {
+      return false;
+    }
+    ShutdownSignalException cause = c.getCloseReason();
+    return cause != null
+        && (!cause.isInitiatedByApplication()
+            || cause.getCause() instanceof com.rabbitmq.client.MissedHeartbeatException);
+  }
+
   /** Whether the broker blocks the publishing connection (a memory or disk alarm). */
   boolean isBlocked() {
     return blockedReason != null;

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * One cluster scenario's load (issue #23): a bus on every node of a {@link RabbitCluster}, a
  * subscriber on a quorum queue, and a publisher with confirms that sends paced events while a fault
  * runs in another thread. An event whose publish fails is published again with the same id, as an
- * application would. Every event is classified: lost (confirmed, never handled), duplicated
- * (handled more than once), and the longest gap between two handled events after the fault began is
- * the time the consumers took to come back.
+ * application would, after a pause that doubles each round. Every event is classified: lost
+ * (confirmed, never handled), duplicated (handled more than once), and the longest gap between two
+ * handled events after the fault began is the time the consumers took to come back.
  */
 final class ClusterLoad {
   /** A fault injected once {@code faultAt} events were published. */
@@ -150,6 +150,8 @@ final class ClusterLoad {
         pending.add(i);
       }
       Map<String, Integer> why = new java.util.TreeMap<>();
+      List<String> rounds = new ArrayList<>();
+      long faultAtNanos = faultStarted.get();
       for (int round = 0; round < 6 && !pending.isEmpty(); round++) {
         List<Integer> failed = new ArrayList<>();
         why.clear();
@@ -163,9 +165,18 @@ final class ClusterLoad {
                 cause.getClass().getSimpleName() + ": " + cause.getMessage(), 1, Integer::sum);
           }
         }
+        rounds.add(
+            String.format(
+                "%d failed at +%.1f s", failed.size(), (System.nanoTime() - faultAtNanos) / 1e9));
         if (round == 5) {
           pending = failed;
           break;
+        }
+        // As an application would, wait a little longer before each round: once, a broker nacked
+        // every publish to the queue for seconds after its leader's node was killed, with the
+        // publishing connection up (see the CHANGELOG, #23).
+        if (!failed.isEmpty()) {
+          Thread.sleep(500L << round);
         }
         for (int i : failed) {
           futures.set(i, p.publish(events.get(i)));
@@ -175,7 +186,11 @@ final class ClusterLoad {
       }
       if (!pending.isEmpty()) {
         throw new AssertionError(
-            pending.size() + " events could not be published in 5 rounds; last failures: " + why);
+            pending.size()
+                + " events could not be published in 5 republish rounds ("
+                + rounds
+                + " after the fault began); last failures: "
+                + why);
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (System.nanoTime() < deadline && !allHandled(events, handled)) {
