@@ -16,6 +16,7 @@ import dev.bloodbank.deadletter.DeadLetterReplayOptions.DeadLetterListener;
 import dev.bloodbank.deadletter.DeadLetterReplayResult;
 import dev.bloodbank.deadletter.DeadLetters;
 import dev.bloodbank.internal.LogSafe;
+import dev.bloodbank.internal.Pacer;
 import dev.bloodbank.internal.TopicMatcher;
 import java.io.IOException;
 import java.time.Instant;
@@ -157,7 +158,12 @@ final class AmqpDeadLetters implements DeadLetters {
         pub.addReturnListener(returns);
       }
       for (long seen = 0; seen < present && moved < options.limit(); seen++) {
-        if (Thread.interrupted() || !pacer.pace()) {
+        try {
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+          pacer.pace();
+        } catch (InterruptedException e) {
           interrupted = true;
           break;
         }
@@ -497,35 +503,6 @@ final class AmqpDeadLetters implements DeadLetters {
         AMQP.BasicProperties properties,
         byte[] body) {
       last = replyCode + " " + replyText;
-    }
-  }
-
-  /** Paces moves to a rate by sleeping until each one's slot; no burst beyond one. */
-  private static final class Pacer {
-    private final long intervalNanos;
-    private long next = System.nanoTime();
-
-    Pacer(double rate) {
-      this.intervalNanos = rate <= 0 ? 0 : (long) (1e9 / rate);
-    }
-
-    /** Returns false when interrupted while waiting. */
-    boolean pace() {
-      if (intervalNanos == 0) {
-        return true;
-      }
-      long now = System.nanoTime();
-      try {
-        if (next > now) {
-          TimeUnit.NANOSECONDS.sleep(next - now);
-          next += intervalNanos;
-        } else {
-          next = now + intervalNanos;
-        }
-        return true;
-      } catch (InterruptedException e) {
-        return false;
-      }
     }
   }
 }

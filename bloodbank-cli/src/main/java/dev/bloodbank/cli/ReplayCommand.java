@@ -14,6 +14,7 @@ import dev.bloodbank.archive.ArchiveOptions;
 import dev.bloodbank.archive.Replay;
 import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.archive.ReplayResult;
+import dev.bloodbank.internal.Pacer;
 import dev.bloodbank.validation.ValidationMode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -410,29 +411,6 @@ final class ReplayCommand implements Callable<Integer> {
         t = t.getCause();
       }
       return String.valueOf(t.getMessage());
-    }
-  }
-
-  /** Paces events to a rate by sleeping until each one's slot; no burst beyond one event. */
-  static final class Pacer {
-    private final long intervalNanos;
-    private long next = System.nanoTime();
-
-    Pacer(double rate) {
-      this.intervalNanos = rate <= 0 ? 0 : (long) (1e9 / rate);
-    }
-
-    void pace() throws InterruptedException {
-      if (intervalNanos == 0) {
-        return;
-      }
-      long now = System.nanoTime();
-      if (next > now) {
-        TimeUnit.NANOSECONDS.sleep(next - now);
-        next += intervalNanos;
-      } else {
-        next = now + intervalNanos;
-      }
     }
   }
 
