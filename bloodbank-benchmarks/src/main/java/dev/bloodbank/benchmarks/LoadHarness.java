@@ -126,6 +126,8 @@ public final class LoadHarness {
 
   private final long base = System.nanoTime();
   private Connection raw;
+  // The raw side's factory (local broker), for its extra connections.
+  private final ConnectionFactory rawFactory = new ConnectionFactory();
   private byte[] body;
   private final AtomicLong peakHeapAfterGc = new AtomicLong();
   private final CpuMeter cpu = new CpuMeter();
@@ -240,9 +242,8 @@ public final class LoadHarness {
   }
 
   private void run() throws Exception {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setHost("127.0.0.1");
-    raw = f.newConnection("bench-raw");
+    rawFactory.setHost("127.0.0.1");
+    raw = rawFactory.newConnection("bench-raw");
     body = EventCodec.create().encode(Payloads.envelope(0));
     try (Channel ch = raw.createChannel()) {
       ch.exchangeDeclare(EXCHANGE, "topic", true);
@@ -508,9 +509,7 @@ public final class LoadHarness {
    * broker alarm blocks publishing connections; consumers must not stop with them).
    */
   private double[] rawLatencyOnTwoConnections() throws Exception {
-    ConnectionFactory f = new ConnectionFactory();
-    f.setHost("127.0.0.1");
-    try (Connection publishing = f.newConnection("bench-raw-publish")) {
+    try (Connection publishing = rawFactory.newConnection("bench-raw-publish")) {
       return rawLatency(publishing);
     }
   }
