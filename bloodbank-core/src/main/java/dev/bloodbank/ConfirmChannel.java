@@ -16,12 +16,17 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A channel in confirm mode and the sends it awaits confirms for.
@@ -35,8 +40,22 @@ import org.jspecify.annotations.Nullable;
  * recovering ({@link #send} answers false and the caller holds the send), and the start of each
  * write is recorded so that {@link #sweep} can report a write stuck in the socket. Once closed it
  * never opens a channel again.
+ *
+ * <p>A nack replaces the channel: the next send opens a fresh one, and the nacked one is closed
+ * once it has no confirm left to wait for. RabbitMQ before 3.12.5 keeps a quorum queue's client
+ * state per channel, and a channel whose first publish to a quorum queue comes while the queue's
+ * record still names a leader on a dead node nacks every later publish to that queue until the node
+ * is back, for good if it never is; a fresh channel opened after the new leader took over publishes
+ * normally. A nack says nothing about why, so any nack replaces the channel, at most once per
+ * {@link #REPLACE_AFTER_NACK_NANOS}, so that a queue refusing publishes (a full queue with {@code
+ * reject-publish}) does not churn channels.
  */
 final class ConfirmChannel {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfirmChannel.class);
+
+  /** The least time between two replacements of the channel after nacks. */
+  static final long REPLACE_AFTER_NACK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
   /** Receives the outcome of each attempt. Called on the connection's or the timer's thread. */
   interface Outcomes {
     void acked(Send send);
@@ -66,6 +85,8 @@ final class ConfirmChannel {
   private final class Generation implements ConfirmListener, ReturnListener, ShutdownListener {
     final Channel channel;
     final ConcurrentNavigableMap<Long, Send> outstanding = new ConcurrentSkipListMap<>();
+    // Set by a nack: the next send opens a fresh channel and this one closes once drained.
+    volatile boolean replaced;
 
     Generation(Channel channel) {
       this.channel = channel;
@@ -74,11 +95,19 @@ final class ConfirmChannel {
     @Override
     public void handleAck(long deliveryTag, boolean multiple) {
       settle(outstanding, deliveryTag, multiple, true);
+      if (replaced) {
+        closeIfDrained(this);
+      }
     }
 
     @Override
     public void handleNack(long deliveryTag, boolean multiple) {
+      // Before the outcomes: a retry of a nacked send must not go out on this channel again.
+      replaceAfterNack(this);
       settle(outstanding, deliveryTag, multiple, false);
+      if (replaced) {
+        closeIfDrained(this);
+      }
     }
 
     @Override
@@ -107,6 +136,7 @@ final class ConfirmChannel {
     @Override
     public void shutdownCompleted(ShutdownSignalException cause) {
       failAll(outstanding, cause);
+      retired.remove(this);
     }
   }
 
@@ -114,9 +144,16 @@ final class ConfirmChannel {
   private final Outcomes outcomes;
   // True while sends must wait: the broker blocks the connection, or it is recovering.
   private final BooleanSupplier hold;
+  // Closes replaced channels: a close waits for the broker, and nacks arrive on the connection's
+  // own thread, which must not wait for it.
+  private final Executor closer;
   // Guards the generation and keeps a sequence number and its write together.
   private final ReentrantLock lock = new ReentrantLock();
   private volatile @Nullable Generation current;
+  // Channels replaced after a nack that still await confirms; closed once they await none.
+  private final ConcurrentLinkedQueue<Generation> retired = new ConcurrentLinkedQueue<>();
+  // When a nack last replaced the channel (System.nanoTime, never 0), or 0.
+  private volatile long lastReplaced;
   private volatile boolean closed;
   // When the write (or channel open) in progress started (System.nanoTime, never 0), or 0.
   private volatile long writeStarted;
@@ -130,12 +167,14 @@ final class ConfirmChannel {
    *
    * @param hold whether sends must wait unwritten: the broker blocks the connection, or it is down
    *     and recovering
+   * @param closer runs the close of a channel replaced after a nack; may block for a bounded time
    */
-  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier hold)
+  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier hold, Executor closer)
       throws IOException {
     this.connection = connection;
     this.outcomes = outcomes;
     this.hold = hold;
+    this.closer = closer;
     if (!hold.getAsBoolean()) {
       this.current = open();
     }
@@ -168,7 +207,11 @@ final class ConfirmChannel {
                 }
 
                 @Override
-                public void handleRecovery(Recoverable recoverable) {}
+                public void handleRecovery(Recoverable recoverable) {
+                  if (g.replaced) {
+                    closeIfDrained(g); // brought back with its connection: not needed any more
+                  }
+                }
               });
     }
     return g;
@@ -191,18 +234,20 @@ final class ConfirmChannel {
         return false;
       }
       Generation g = current;
-      if (g == null || !g.channel.isOpen()) {
+      if (g == null || g.replaced || !g.channel.isOpen()) {
         // Recovery brings back channels only with their connection; one closed by a channel
         // error while the connection is up stays closed unless it is replaced.
         if (!connection.isOpen()) {
           throw new AlreadyClosedException(
               new ShutdownSignalException(true, false, null, connection));
         }
-        if (g != null) {
+        Generation old = g;
+        if (old != null && !old.channel.isOpen()) {
           // Whatever the dead channel still awaited will never be confirmed; aborting it also
           // stops automatic recovery from bringing it back.
-          failAll(g.outstanding, new ShutdownSignalException(false, false, null, g.channel));
-          abortQuietly(g.channel);
+          failAll(old.outstanding, new ShutdownSignalException(false, false, null, old.channel));
+          abortQuietly(old.channel);
+          old = null;
         }
         // Opening waits for the broker: a stuck open is released like a stuck write.
         writeStarted = System.nanoTime() | 1;
@@ -216,6 +261,12 @@ final class ConfirmChannel {
           throw new AlreadyClosedException(new ShutdownSignalException(false, true, null, this));
         }
         current = g;
+        if (old != null) {
+          // Replaced after a nack: its confirms still come on it, so it closes once drained.
+          LOG.debug("publishing on a fresh channel: the broker nacked a publish on the last one");
+          retired.add(old);
+          closeIfDrained(old);
+        }
       }
       long seq = g.channel.getNextPublishSeqNo();
       if (seq <= 0 || g.outstanding.containsKey(seq)) {
@@ -258,32 +309,75 @@ final class ConfirmChannel {
     if (started != 0 && nowNanos - started > stuckAfterNanos) {
       outcomes.stuckWrite(nowNanos - started);
     }
+    for (Generation r : retired) {
+      timeOut(r.outstanding, nowNanos, true); // few, and written before the current ones
+      closeIfDrained(r);
+    }
     Generation g = current;
     if (g == null) {
       return;
     }
-    ConcurrentNavigableMap<Long, Send> outstanding = g.outstanding;
     boolean all = unordered;
+    if (timeOut(g.outstanding, nowNanos, all) && all) {
+      unordered = false;
+    }
+  }
+
+  /**
+   * Fails the overdue sends of one channel; with {@code all} false, stops at the first in time.
+   *
+   * @return whether none is left
+   */
+  private boolean timeOut(ConcurrentNavigableMap<Long, Send> outstanding, long now, boolean all) {
     for (Map.Entry<Long, Send> e : outstanding.entrySet()) {
       Send s = e.getValue();
-      if (nowNanos - s.deadlineNanos < 0) {
+      if (now - s.deadlineNanos < 0) {
         if (all) {
           continue;
         }
-        return;
+        return false;
       }
       if (outstanding.remove(e.getKey(), s)) {
         outcomes.timedOut(s);
       }
     }
-    if (all && outstanding.isEmpty()) {
-      unordered = false;
-    }
+    return outstanding.isEmpty();
   }
 
+  /** Sends awaiting a confirm, on the current channel and on those replaced after a nack. */
   int outstandingCount() {
     Generation g = current;
-    return g == null ? 0 : g.outstanding.size();
+    int n = g == null ? 0 : g.outstanding.size();
+    for (Generation r : retired) {
+      n += r.outstanding.size();
+    }
+    return n;
+  }
+
+  /**
+   * After a nack on the current channel: the next send opens a fresh one, unless the last
+   * replacement was less than {@link #REPLACE_AFTER_NACK_NANOS} ago.
+   */
+  private void replaceAfterNack(Generation g) {
+    long now = System.nanoTime();
+    long last = lastReplaced;
+    if (g.replaced || g != current || (last != 0 && now - last < REPLACE_AFTER_NACK_NANOS)) {
+      return;
+    }
+    lastReplaced = now | 1;
+    g.replaced = true;
+  }
+
+  /** Closes a replaced channel on the closer once it awaits no confirm. Never blocks. */
+  private void closeIfDrained(Generation g) {
+    if (g == current || !g.outstanding.isEmpty() || !retired.remove(g)) {
+      return;
+    }
+    try {
+      closer.execute(() -> closeQuietly(g.channel));
+    } catch (RejectedExecutionException e) {
+      // the bus is closing: closing its connection closes the channel
+    }
   }
 
   private void settle(
@@ -343,21 +437,16 @@ final class ConfirmChannel {
       Thread.currentThread().interrupt();
     }
     try {
+      Generation r;
+      while ((r = retired.poll()) != null) {
+        closeQuietly(r.channel);
+        failAll(r.outstanding, new ShutdownSignalException(false, true, null, r.channel));
+      }
       Generation g = current;
-      if (g == null) {
-        return;
+      if (g != null) {
+        closeQuietly(g.channel);
+        failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
       }
-      try {
-        if (g.channel.isOpen()) {
-          g.channel.close();
-        } else {
-          // A channel of a recovering connection: abort stops recovery from bringing it back.
-          g.channel.abort();
-        }
-      } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
-        // closing anyway; the shutdown listener fails what is left
-      }
-      failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
     } finally {
       if (locked) {
         lock.unlock();
@@ -372,10 +461,25 @@ final class ConfirmChannel {
     if (g != null) {
       failAll(g.outstanding, cause);
     }
+    for (Generation r : retired) {
+      failAll(r.outstanding, cause);
+    }
   }
 
   boolean isClosed() {
     return closed;
+  }
+
+  private static void closeQuietly(Channel ch) {
+    try {
+      if (ch.isOpen()) {
+        ch.close();
+      } else {
+        ch.abort(); // recovering: abort stops recovery from bringing it back
+      }
+    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      // closed meanwhile; its shutdown listener fails what is left
+    }
   }
 
   private static void abortQuietly(Channel ch) {

@@ -247,31 +247,49 @@ public final class BrokerExtension
         }
         return byName;
       }
-      String[] args = {
-        "list_queues",
-        "name",
-        "type",
-        "arguments",
-        "messages_ready",
-        "messages_unacknowledged",
-        "--formatter=json"
-      };
+      return parseQueues(
+          ctl(
+              "list_queues",
+              "name",
+              "type",
+              "arguments",
+              "messages_ready",
+              "messages_unacknowledged"),
+          byName);
+    }
+
+    /**
+     * Runs {@code rabbitmqctl -q <args> --formatter=json} against this test's RabbitMQ (the private
+     * node when there is one) and parses what it prints.
+     *
+     * @throws IllegalStateException on the embedded broker
+     */
+    public JsonNode ctl(String... args) throws Exception {
+      if (embedded != null) {
+        throw new IllegalStateException("rabbitmqctl cannot reach the embedded broker");
+      }
+      List<String> all = new ArrayList<>(List.of(args));
+      all.add("--formatter=json");
       if (node != null) {
-        return parseQueues(new ObjectMapper().readTree(node.ctl(args)), byName);
+        return new ObjectMapper().readTree(node.ctl(all.toArray(new String[0])));
       }
       List<String> cmd = new ArrayList<>(List.of("rabbitmqctl", "-q"));
-      cmd.addAll(List.of(args));
+      cmd.addAll(all);
       File out = File.createTempFile("rabbitmqctl", ".json");
       try {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).redirectOutput(out).start();
+        Process p =
+            new ProcessBuilder(cmd)
+                .redirectOutput(out)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
           p.destroyForcibly();
-          throw new AssertionError("rabbitmqctl list_queues did not finish in 30 s");
+          throw new AssertionError("rabbitmqctl " + args[0] + " did not finish in 30 s");
         }
         if (p.exitValue() != 0) {
-          throw new AssertionError("rabbitmqctl list_queues exited with " + p.exitValue());
+          throw new AssertionError("rabbitmqctl " + args[0] + " exited with " + p.exitValue());
         }
-        return parseQueues(new ObjectMapper().readTree(out), byName);
+        return new ObjectMapper().readTree(out);
       } finally {
         Files.deleteIfExists(out.toPath());
       }

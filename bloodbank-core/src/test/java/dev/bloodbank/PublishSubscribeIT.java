@@ -275,4 +275,60 @@ class PublishSubscribeIT {
     }
     return out;
   }
+
+  /**
+   * A queue that refuses publishes ({@code reject-publish} when full) makes the broker nack them;
+   * each nack moves the publisher to a fresh channel at most every 500 ms, closes the nacked ones,
+   * and publishing goes on once the queue has room.
+   */
+  @Test
+  void nacksFromAFullQueueReplaceChannelsWithoutLeakingThem(BrokerExtension.Broker broker)
+      throws Exception {
+    Bloodbank bus = broker.connect();
+    String q = broker.queueName("full");
+    broker
+        .raw()
+        .queueDeclare(
+            q, true, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+    broker.raw().queueBind(q, broker.exchange(), "full.#");
+    Publisher p = bus.publisher(PublisherOptions.builder().maxAttempts(1).build());
+    p.publish("full.first", new Upload("m0", 0)).get(10, TimeUnit.SECONDS);
+    int before = publishingChannels(broker);
+
+    for (int i = 1; i <= 12; i++) {
+      CompletableFuture<?> f = p.publish("full.more", new Upload("m" + i, i));
+      assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(PublishException.class)
+          .cause()
+          .satisfies(
+              e ->
+                  assertThat(((PublishException) e).kind())
+                      .isEqualTo(PublishException.Kind.NACKED));
+      Thread.sleep(100);
+    }
+    broker.raw().queuePurge(q);
+    p.publish("full.after", new Upload("m13", 13)).get(10, TimeUnit.SECONDS);
+    assertThat(broker.drain(q, 2, Duration.ofSeconds(2)))
+        .extracting(g -> g.getEnvelope().getRoutingKey())
+        .containsExactly("full.after");
+    // Replaced channels are closed once drained (on an I/O thread): the count comes back.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    int after;
+    while ((after = publishingChannels(broker)) != before && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(after).as("channels on the publishing connection").isEqualTo(before);
+  }
+
+  /** Channels open on the test bus's publishing connection, as the broker counts them. */
+  private static int publishingChannels(BrokerExtension.Broker broker) throws Exception {
+    for (JsonNode c : broker.ctl("list_connections", "client_properties", "channels")) {
+      if (c.path("client_properties")
+          .toString()
+          .contains("\"" + broker.serviceName() + "-publish\"")) {
+        return c.get("channels").asInt();
+      }
+    }
+    throw new AssertionError("no publishing connection of " + broker.serviceName());
+  }
 }

@@ -26,6 +26,7 @@ import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,6 +160,9 @@ class PublisherConfirmTest {
 
   private final RecordingOutcomes outcomes = new RecordingOutcomes();
   private final AtomicBoolean blocked = new AtomicBoolean();
+  // Closes of channels replaced after a nack, run by the test when it chooses.
+  private final List<Runnable> closes = new ArrayList<>();
+  private final Executor closer = closes::add;
   private Connection connection;
   private FakeChannel first;
 
@@ -175,7 +179,7 @@ class PublisherConfirmTest {
       rest[i - 1] = channels[i].mock;
     }
     when(connection.createChannel()).thenReturn(channels[0].mock, rest);
-    return new ConfirmChannel(connection, outcomes, blocked::get);
+    return new ConfirmChannel(connection, outcomes, blocked::get, closer);
   }
 
   private static Send send(String messageId) {
@@ -237,6 +241,84 @@ class PublisherConfirmTest {
     first.nack(3, true);
     first.ack(3, true);
     assertThat(outcomes.calls()).containsExactly("nacked:m1", "nacked:m2", "nacked:m3");
+  }
+
+  /**
+   * RabbitMQ before 3.12.5 nacks every publish to a quorum queue on a channel whose first publish
+   * to it came while the queue's record named a leader on a dead node, until that node is back: a
+   * fresh channel is the way out.
+   */
+  @Test
+  void aNackMovesLaterSendsToAFreshChannelAndClosesTheNackedOneOnceItIsDrained() throws Exception {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    cc.send(send("m3"), 1_000);
+    first.nack(1, false);
+
+    cc.send(send("m4"), 1_000);
+    assertThat(first.published).containsExactly("m1", "m2", "m3");
+    assertThat(second.published).containsExactly("m4");
+    assertThat(cc.outstandingCount()).isEqualTo(3);
+    assertThat(closes).isEmpty(); // m2 and m3 still await their confirms on the first channel
+
+    first.ack(3, true);
+    second.ack(1, false);
+    assertThat(outcomes.calls()).containsExactly("nacked:m1", "acked:m2", "acked:m3", "acked:m4");
+    assertThat(cc.outstandingCount()).isZero();
+    assertThat(closes).hasSize(1);
+    verify(first.mock, never()).close();
+    closes.get(0).run();
+    verify(first.mock).close();
+    verify(second.mock, never()).close();
+  }
+
+  @Test
+  void nacksReplaceTheChannelAtMostOncePerInterval() throws IOException {
+    FakeChannel second = new FakeChannel(1);
+    FakeChannel third = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second, third);
+    cc.send(send("m1"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m2"), 1_000);
+    second.nack(1, false); // right after the first replacement: a refusing queue must not churn
+    cc.send(send("m3"), 1_000);
+
+    assertThat(second.published).containsExactly("m2", "m3");
+    assertThat(third.published).isEmpty();
+    verify(connection, times(2)).createChannel();
+  }
+
+  @Test
+  void aReplacedChannelsSendsStillTimeOutAndItClosesAfterwards() throws IOException {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m3"), 5_000);
+
+    cc.sweep(2_000, Long.MAX_VALUE);
+    assertThat(outcomes.calls()).containsExactly("nacked:m1", "timedOut:m2");
+    assertThat(closes).hasSize(1);
+    assertThat(cc.outstandingCount()).isEqualTo(1);
+  }
+
+  @Test
+  void closeClosesAReplacedChannelAndFailsWhatItAwaited() throws Exception {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m3"), 1_000);
+
+    cc.close(0);
+    verify(first.mock).close();
+    verify(second.mock).close();
+    assertThat(outcomes.calls()).containsExactlyInAnyOrder("nacked:m1", "lost:m2", "lost:m3");
+    assertThat(cc.outstandingCount()).isZero();
   }
 
   @Test
@@ -425,7 +507,7 @@ class PublisherConfirmTest {
   @Test
   void noFreeChannelIsAnIoException() throws IOException {
     when(connection.createChannel()).thenReturn(null);
-    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes, blocked::get))
+    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes, blocked::get, closer))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("channel_max");
   }
@@ -585,7 +667,7 @@ class PublisherConfirmTest {
         .when(recoverable)
         .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
     when(connection.createChannel()).thenReturn(recoverable);
-    ConfirmChannel cc = new ConfirmChannel(connection, outcomes, blocked::get);
+    ConfirmChannel cc = new ConfirmChannel(connection, outcomes, blocked::get, closer);
     cc.send(send("stale"), Long.MAX_VALUE);
 
     seq.set(1); // the recovered channel numbers from 1 again

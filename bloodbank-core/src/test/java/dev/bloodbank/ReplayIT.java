@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bloodbank.archive.Archive;
 import dev.bloodbank.archive.ArchiveOptions;
 import dev.bloodbank.archive.OffsetStore;
@@ -14,10 +13,8 @@ import dev.bloodbank.archive.ReplayOptions;
 import dev.bloodbank.archive.ReplayResult;
 import dev.bloodbank.correlation.RedisExtension;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -516,9 +513,8 @@ class ReplayIT {
    * prefetch (the replay's; stream consumers are not listed by {@code list_consumers} on 3.10).
    */
   private static int unacknowledged(BrokerExtension.Broker broker, int prefetch) throws Exception {
-    ObjectMapper json = new ObjectMapper();
     List<String> mine = new ArrayList<>();
-    for (JsonNode c : json.readTree(ctl("list_connections", "pid", "client_properties"))) {
+    for (JsonNode c : broker.ctl("list_connections", "pid", "client_properties")) {
       // The connection name is among the client properties.
       if (c.path("client_properties").toString().contains("\"" + broker.serviceName() + "-")) {
         mine.add(c.get("pid").asText());
@@ -526,34 +522,12 @@ class ReplayIT {
     }
     int n = 0;
     for (JsonNode c :
-        json.readTree(
-            ctl("list_channels", "connection", "prefetch_count", "messages_unacknowledged"))) {
+        broker.ctl("list_channels", "connection", "prefetch_count", "messages_unacknowledged")) {
       if (mine.contains(c.get("connection").asText())
           && c.get("prefetch_count").asInt() == prefetch) {
         n += c.get("messages_unacknowledged").asInt();
       }
     }
     return n;
-  }
-
-  private static String ctl(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("rabbitmqctl", "-q"));
-    cmd.addAll(List.of(args));
-    cmd.add("--formatter=json");
-    File out = File.createTempFile("rabbitmqctl", ".json");
-    try {
-      Process p =
-          new ProcessBuilder(cmd)
-              .redirectOutput(out)
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("rabbitmqctl " + args[0] + " did not finish in 30 s");
-      }
-      return Files.readString(out.toPath());
-    } finally {
-      Files.deleteIfExists(out.toPath());
-    }
   }
 }

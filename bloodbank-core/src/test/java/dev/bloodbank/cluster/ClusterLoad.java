@@ -172,9 +172,7 @@ final class ClusterLoad {
           pending = failed;
           break;
         }
-        // As an application would, wait a little longer before each round: once, a broker nacked
-        // every publish to the queue for seconds after its leader's node was killed, with the
-        // publishing connection up (see the CHANGELOG, #23).
+        // As an application would, wait a little longer before each round.
         if (!failed.isEmpty()) {
           Thread.sleep(500L << round);
         }

@@ -16,14 +16,16 @@ import org.junit.jupiter.api.Test;
 /**
  * The cluster scenarios of issue #23 in little, for every build (the full ones run with {@code
  * -Pcluster}): a three-node RabbitMQ cluster, 3,000 events on a quorum queue with the leader's node
- * killed halfway, partitioned consumption keeping per-key order while an instance leaves, and
- * causation links across a Redis Cluster master failover. About 60 s, most of it booting.
+ * killed halfway (and a publisher that first publishes to a quorum queue right after), partitioned
+ * consumption keeping per-key order while an instance leaves, and causation links across a Redis
+ * Cluster master failover. About 60 s, most of it booting.
  */
 class ClusterSmokeIT {
 
   @Test
   void rabbitMqClusterLeaderKillAndPartitionedOrder() throws Exception {
     try (RabbitCluster cluster = RabbitCluster.start()) {
+      FirstPublishAfterLeaderKill.Result[] first = new FirstPublishAfterLeaderKill.Result[1];
       ClusterLoad.Result r =
           ClusterLoad.run(
               "smoke: quorum leader's node SIGKILLed",
@@ -32,11 +34,20 @@ class ClusterSmokeIT {
               1_000,
               1_000,
               queue -> {
-                cluster.kill(cluster.leaderOf(queue));
-                Thread.sleep(2_000);
+                RabbitCluster.Member leader = cluster.leaderOf(queue);
+                try (FirstPublishAfterLeaderKill f =
+                    FirstPublishAfterLeaderKill.prepare(cluster, leader)) {
+                  cluster.kill(leader);
+                  f.publishAfterKill(Duration.ofSeconds(6));
+                  first[0] = f.result(Duration.ofSeconds(3));
+                }
               });
       assertThat(r.lost()).as("confirmed events never handled").isZero();
       assertThat(r.consuming()).as("subscriber consuming again").isTrue();
+      // Channels that first published to a quorum queue just after its leader died: nacked until
+      // the publisher moved to fresh channels, then confirmed while the node stayed down.
+      assertThat(first[0].failedAfter()).as("publishes failed 3 s after the kill").isEmpty();
+      assertThat(first[0].lost()).as("confirmed events not in the queue").isZero();
 
       PartitionOrder.Result order = PartitionOrder.run(cluster, 2, 4, 10, 40);
       assertThat(order.lost()).as("events never handled").isZero();
