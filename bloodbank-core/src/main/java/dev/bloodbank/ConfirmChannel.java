@@ -22,8 +22,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +89,8 @@ final class ConfirmChannel {
     final ConcurrentNavigableMap<Long, Send> outstanding = new ConcurrentSkipListMap<>();
     // Set by a nack: the next send opens a fresh channel and this one closes once drained.
     volatile boolean replaced;
+    // Set once its close was handed to the closer.
+    final AtomicBoolean closing = new AtomicBoolean();
 
     Generation(Channel channel) {
       this.channel = channel;
@@ -136,7 +140,10 @@ final class ConfirmChannel {
     @Override
     public void shutdownCompleted(ShutdownSignalException cause) {
       failAll(outstanding, cause);
-      retired.remove(this);
+      if (replaced) {
+        // Aborted, it is forgotten by automatic recovery, which would otherwise bring it back.
+        closeIfDrained(this);
+      }
     }
   }
 
@@ -147,10 +154,12 @@ final class ConfirmChannel {
   // Closes replaced channels: a close waits for the broker, and nacks arrive on the connection's
   // own thread, which must not wait for it.
   private final Executor closer;
+  private final LongSupplier nanoClock;
   // Guards the generation and keeps a sequence number and its write together.
   private final ReentrantLock lock = new ReentrantLock();
   private volatile @Nullable Generation current;
-  // Channels replaced after a nack that still await confirms; closed once they await none.
+  // Channels replaced after a nack that still await confirms; closed once they await none (or
+  // their sends timed out): at most about one per REPLACE_AFTER_NACK_NANOS of a confirm timeout.
   private final ConcurrentLinkedQueue<Generation> retired = new ConcurrentLinkedQueue<>();
   // When a nack last replaced the channel (System.nanoTime, never 0), or 0.
   private volatile long lastReplaced;
@@ -167,14 +176,26 @@ final class ConfirmChannel {
    *
    * @param hold whether sends must wait unwritten: the broker blocks the connection, or it is down
    *     and recovering
-   * @param closer runs the close of a channel replaced after a nack; may block for a bounded time
+   * @param closer runs the close of a channel replaced after a nack, which waits for the broker
    */
   ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier hold, Executor closer)
+      throws IOException {
+    this(connection, outcomes, hold, closer, System::nanoTime);
+  }
+
+  /** As above, with the clock that spaces replacements after nacks (tests set it). */
+  ConfirmChannel(
+      Connection connection,
+      Outcomes outcomes,
+      BooleanSupplier hold,
+      Executor closer,
+      LongSupplier nanoClock)
       throws IOException {
     this.connection = connection;
     this.outcomes = outcomes;
     this.hold = hold;
     this.closer = closer;
+    this.nanoClock = nanoClock;
     if (!hold.getAsBoolean()) {
       this.current = open();
     }
@@ -208,8 +229,9 @@ final class ConfirmChannel {
 
                 @Override
                 public void handleRecovery(Recoverable recoverable) {
-                  if (g.replaced) {
-                    closeIfDrained(g); // brought back with its connection: not needed any more
+                  if (g.replaced && g != current) {
+                    // Brought back with its connection before its close went out: not needed.
+                    closeLater(g);
                   }
                 }
               });
@@ -359,7 +381,7 @@ final class ConfirmChannel {
    * replacement was less than {@link #REPLACE_AFTER_NACK_NANOS} ago.
    */
   private void replaceAfterNack(Generation g) {
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     long last = lastReplaced;
     if (g.replaced || g != current || (last != 0 && now - last < REPLACE_AFTER_NACK_NANOS)) {
       return;
@@ -370,9 +392,16 @@ final class ConfirmChannel {
 
   /** Closes a replaced channel on the closer once it awaits no confirm. Never blocks. */
   private void closeIfDrained(Generation g) {
-    if (g == current || !g.outstanding.isEmpty() || !retired.remove(g)) {
+    if (g == current || !g.outstanding.isEmpty()) {
       return;
     }
+    retired.remove(g);
+    if (g.closing.compareAndSet(false, true)) {
+      closeLater(g);
+    }
+  }
+
+  private void closeLater(Generation g) {
     try {
       closer.execute(() -> closeQuietly(g.channel));
     } catch (RejectedExecutionException e) {

@@ -19,10 +19,10 @@ import java.util.concurrent.CompletableFuture;
  * on the bus's callback executor, never on the connection's I/O thread, and within {@link
  * PublisherOptions#maxPublishTime()}; see <a href="package-summary.html#threads">Threads</a>.
  *
- * <p>A nacked event is tried again on another channel: after a nack, the channel that carried it is
- * replaced by a fresh one (at most every 500 ms), because RabbitMQ before 3.12.5 nacks every
- * publish to a quorum queue on a channel that first published to it just after the node of its
- * leader went down, until that node is back.
+ * <p>After a nack, later sends that would go out on the channel that carried it go out on a fresh
+ * channel instead (at most one replacement every 500 ms per channel of the pool), because RabbitMQ
+ * before 3.12.5 nacks every publish to a quorum queue on a channel that first published to it just
+ * after the node of its leader went down, until that node is back.
  *
  * <p>Thread-safe: share one publisher among any number of threads. Obtain one from {@link
  * Bloodbank#publisher()}.

@@ -84,16 +84,21 @@ class PublisherConfirmTest {
    * confirm mode). It calls the listeners registered on it, as the RabbitMQ client does.
    */
   static final class FakeChannel {
-    final Channel mock = mock(Channel.class);
+    final Channel mock =
+        mock(Channel.class, org.mockito.Mockito.withSettings().extraInterfaces(Recoverable.class));
     final AtomicLong nextSeq;
     final AtomicBoolean open = new AtomicBoolean(true);
     final List<String> published = new ArrayList<>();
     final List<ConfirmListener> confirmListeners = new ArrayList<>();
     final List<ReturnListener> returnListeners = new ArrayList<>();
     final List<ShutdownListener> shutdownListeners = new ArrayList<>();
+    final List<RecoveryListener> recoveryListeners = new ArrayList<>();
 
     FakeChannel(long first) throws IOException {
       nextSeq = new AtomicLong(first);
+      doAnswer(i -> recoveryListeners.add(i.getArgument(0)))
+          .when((Recoverable) mock)
+          .addRecoveryListener(any(RecoveryListener.class));
       when(mock.isOpen()).thenAnswer(i -> open.get());
       when(mock.getNextPublishSeqNo()).thenAnswer(i -> nextSeq.get());
       doAnswer(i -> confirmListeners.add(i.getArgument(0)))
@@ -153,6 +158,16 @@ class PublisherConfirmTest {
       }
     }
 
+    /** Automatic recovery brought it back on a new connection. */
+    void recover() {
+      for (RecoveryListener l : recoveryListeners) {
+        l.handleRecoveryStarted((Recoverable) mock);
+      }
+      for (RecoveryListener l : recoveryListeners) {
+        l.handleRecovery((Recoverable) mock);
+      }
+    }
+
     ShutdownSignalException brokerClose() {
       return new ShutdownSignalException(false, false, null, mock);
     }
@@ -163,6 +178,8 @@ class PublisherConfirmTest {
   // Closes of channels replaced after a nack, run by the test when it chooses.
   private final List<Runnable> closes = new ArrayList<>();
   private final Executor closer = closes::add;
+  // The clock that spaces channel replacements after nacks.
+  private final AtomicLong clock = new AtomicLong(1_000_000_001L); // odd: kept exactly
   private Connection connection;
   private FakeChannel first;
 
@@ -179,7 +196,7 @@ class PublisherConfirmTest {
       rest[i - 1] = channels[i].mock;
     }
     when(connection.createChannel()).thenReturn(channels[0].mock, rest);
-    return new ConfirmChannel(connection, outcomes, blocked::get, closer);
+    return new ConfirmChannel(connection, outcomes, blocked::get, closer, clock::get);
   }
 
   private static Send send(String messageId) {
@@ -282,12 +299,56 @@ class PublisherConfirmTest {
     cc.send(send("m1"), 1_000);
     first.nack(1, false);
     cc.send(send("m2"), 1_000);
-    second.nack(1, false); // right after the first replacement: a refusing queue must not churn
+    clock.addAndGet(ConfirmChannel.REPLACE_AFTER_NACK_NANOS - 1);
+    second.nack(1, false); // too soon after the first replacement: a refusing queue must not churn
     cc.send(send("m3"), 1_000);
-
     assertThat(second.published).containsExactly("m2", "m3");
     assertThat(third.published).isEmpty();
-    verify(connection, times(2)).createChannel();
+
+    clock.addAndGet(1);
+    second.nack(2, false);
+    cc.send(send("m4"), 1_000);
+    assertThat(third.published).containsExactly("m4");
+    verify(connection, times(3)).createChannel();
+  }
+
+  /**
+   * A replaced channel whose connection fails over must not come back with it: its shutdown aborts
+   * it, which makes automatic recovery forget it.
+   */
+  @Test
+  void aReplacedChannelThatGoesDownWithItsConnectionIsAbortedNotRecovered() throws Exception {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m3"), 1_000);
+
+    first.closeAndNotify(new ShutdownSignalException(true, false, null, connection));
+    assertThat(outcomes.calls()).containsExactly("nacked:m1", "lost:m2");
+    assertThat(closes).hasSize(1);
+    closes.get(0).run();
+    verify(first.mock).abort();
+    assertThat(cc.outstandingCount()).isEqualTo(1); // m3, on the current channel
+  }
+
+  /** One that recovery brought back all the same (its close raced the recovery) is closed. */
+  @Test
+  void aReplacedChannelBroughtBackByRecoveryIsClosed() throws Exception {
+    FakeChannel second = new FakeChannel(1);
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m3"), 1_000);
+
+    first.recover();
+    assertThat(outcomes.calls()).containsExactly("nacked:m1", "lost:m2");
+    assertThat(closes).isNotEmpty();
+    closes.forEach(Runnable::run);
+    verify(first.mock, org.mockito.Mockito.atLeastOnce()).close();
+    verify(second.mock, never()).close();
   }
 
   @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * -Pcluster}): a three-node RabbitMQ cluster, 3,000 events on a quorum queue with the leader's node
  * killed halfway (and a publisher that first publishes to a quorum queue right after), partitioned
  * consumption keeping per-key order while an instance leaves, and causation links across a Redis
- * Cluster master failover. About 60 s, most of it booting.
+ * Cluster master failover. About 70 s, half of it booting.
  */
 class ClusterSmokeIT {
 
