@@ -199,6 +199,20 @@ class PublisherConfirmTest {
     return new ConfirmChannel(connection, outcomes, blocked::get, closer, clock::get);
   }
 
+  /**
+   * m1 and m2 sent on the first channel, m1 nacked, then m3 sent (deadline {@code m3Deadline}) on
+   * {@code second}, which replaced it; m2 still awaits its confirm on the first.
+   */
+  private ConfirmChannel replacedAfterANack(FakeChannel second, long m3Deadline)
+      throws IOException {
+    ConfirmChannel cc = channel(first, second);
+    cc.send(send("m1"), 1_000);
+    cc.send(send("m2"), 1_000);
+    first.nack(1, false);
+    cc.send(send("m3"), m3Deadline);
+    return cc;
+  }
+
   private static Send send(String messageId) {
     return new Send(
         "ex",
@@ -319,11 +333,7 @@ class PublisherConfirmTest {
   @Test
   void aReplacedChannelThatGoesDownWithItsConnectionIsAbortedNotRecovered() throws Exception {
     FakeChannel second = new FakeChannel(1);
-    ConfirmChannel cc = channel(first, second);
-    cc.send(send("m1"), 1_000);
-    cc.send(send("m2"), 1_000);
-    first.nack(1, false);
-    cc.send(send("m3"), 1_000);
+    ConfirmChannel cc = replacedAfterANack(second, 1_000);
 
     first.closeAndNotify(new ShutdownSignalException(true, false, null, connection));
     assertThat(outcomes.calls()).containsExactly("nacked:m1", "lost:m2");
@@ -337,11 +347,7 @@ class PublisherConfirmTest {
   @Test
   void aReplacedChannelBroughtBackByRecoveryIsClosed() throws Exception {
     FakeChannel second = new FakeChannel(1);
-    ConfirmChannel cc = channel(first, second);
-    cc.send(send("m1"), 1_000);
-    cc.send(send("m2"), 1_000);
-    first.nack(1, false);
-    cc.send(send("m3"), 1_000);
+    ConfirmChannel cc = replacedAfterANack(second, 1_000);
 
     first.recover();
     assertThat(outcomes.calls()).containsExactly("nacked:m1", "lost:m2");
@@ -354,11 +360,7 @@ class PublisherConfirmTest {
   @Test
   void aReplacedChannelsSendsStillTimeOutAndItClosesAfterwards() throws IOException {
     FakeChannel second = new FakeChannel(1);
-    ConfirmChannel cc = channel(first, second);
-    cc.send(send("m1"), 1_000);
-    cc.send(send("m2"), 1_000);
-    first.nack(1, false);
-    cc.send(send("m3"), 5_000);
+    ConfirmChannel cc = replacedAfterANack(second, 5_000);
 
     cc.sweep(2_000, Long.MAX_VALUE);
     assertThat(outcomes.calls()).containsExactly("nacked:m1", "timedOut:m2");
@@ -369,11 +371,7 @@ class PublisherConfirmTest {
   @Test
   void closeClosesAReplacedChannelAndFailsWhatItAwaited() throws Exception {
     FakeChannel second = new FakeChannel(1);
-    ConfirmChannel cc = channel(first, second);
-    cc.send(send("m1"), 1_000);
-    cc.send(send("m2"), 1_000);
-    first.nack(1, false);
-    cc.send(send("m3"), 1_000);
+    ConfirmChannel cc = replacedAfterANack(second, 1_000);
 
     cc.close(0);
     verify(first.mock).close();
