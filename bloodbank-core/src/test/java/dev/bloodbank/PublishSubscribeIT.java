@@ -9,10 +9,8 @@ import com.rabbitmq.client.GetResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -276,76 +274,5 @@ class PublishSubscribeIT {
       out.add(e.payload());
     }
     return out;
-  }
-
-  /**
-   * A queue that refuses publishes ({@code reject-publish} when full) makes the broker nack them; a
-   * nack moves its pool channel's later sends to a fresh channel (at most every 500 ms), the nacked
-   * channels are closed, and publishing goes on once the queue has room.
-   */
-  @Test
-  void nacksFromAFullQueueReplaceChannelsWithoutLeakingThem(BrokerExtension.Broker broker)
-      throws Exception {
-    Bloodbank bus = broker.connect();
-    String q = broker.queueName("full");
-    broker
-        .raw()
-        .queueDeclare(
-            q, true, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
-    broker.raw().queueBind(q, broker.exchange(), "full.#");
-    Publisher p = bus.publisher(PublisherOptions.builder().maxAttempts(1).build());
-    p.publish("full.first", new Upload("m0", 0)).get(10, TimeUnit.SECONDS);
-    Set<String> before = publishingChannels(broker);
-
-    for (int i = 1; i <= 12; i++) {
-      CompletableFuture<?> f = p.publish("full.more", new Upload("m" + i, i));
-      assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
-          .cause()
-          .isInstanceOfSatisfying(
-              PublishException.class,
-              e -> assertThat(e.kind()).isEqualTo(PublishException.Kind.NACKED));
-      Thread.sleep(100);
-    }
-    broker.raw().queuePurge(q);
-    p.publish("full.after", new Upload("m13", 13)).get(10, TimeUnit.SECONDS);
-    assertThat(broker.drain(q, 2, Duration.ofSeconds(2)))
-        .extracting(g -> g.getEnvelope().getRoutingKey())
-        .containsExactly("full.after");
-    // Replaced channels are closed once drained, on an I/O thread: as many as before, but new.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    Set<String> after;
-    while ((after = publishingChannels(broker)).size() != before.size()
-        && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertThat(after).as("channels on the publishing connection").hasSameSizeAs(before);
-    Set<String> replaced = new HashSet<>(before);
-    replaced.removeAll(after);
-    assertThat(replaced)
-        .as("the publisher's two channels, replaced after their nacks")
-        .hasSizeGreaterThanOrEqualTo(PublisherOptions.DEFAULT_CHANNELS);
-  }
-
-  /** The broker's ids of the channels on the test bus's publishing connection. */
-  private static Set<String> publishingChannels(BrokerExtension.Broker broker) throws Exception {
-    String connection = null;
-    for (JsonNode c : broker.ctl("list_connections", "pid", "client_properties")) {
-      // The connection name is among the client properties.
-      if (c.path("client_properties")
-          .toString()
-          .contains("\"" + broker.serviceName() + "-publish\"")) {
-        connection = c.get("pid").asText();
-      }
-    }
-    if (connection == null) {
-      throw new AssertionError("no publishing connection of " + broker.serviceName());
-    }
-    Set<String> pids = new HashSet<>();
-    for (JsonNode ch : broker.ctl("list_channels", "pid", "connection")) {
-      if (ch.get("connection").asText().equals(connection)) {
-        pids.add(ch.get("pid").asText());
-      }
-    }
-    return pids;
   }
 }
