@@ -158,12 +158,7 @@ final class AmqpDeadLetters implements DeadLetters {
         pub.addReturnListener(returns);
       }
       for (long seen = 0; seen < present && moved < options.limit(); seen++) {
-        try {
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
-          }
-          pacer.pace();
-        } catch (InterruptedException e) {
+        if (!paced(pacer)) {
           interrupted = true;
           break;
         }
@@ -503,6 +498,19 @@ final class AmqpDeadLetters implements DeadLetters {
         AMQP.BasicProperties properties,
         byte[] body) {
       last = replyCode + " " + replyText;
+    }
+  }
+
+  /** Waits for the next slot; false when the thread was or got interrupted (flag cleared). */
+  private static boolean paced(Pacer pacer) {
+    if (Thread.interrupted()) {
+      return false;
+    }
+    try {
+      pacer.pace();
+      return true;
+    } catch (InterruptedException e) {
+      return false;
     }
   }
 }

@@ -5,6 +5,7 @@ import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.MissedHeartbeatException;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
@@ -360,7 +361,7 @@ final class BusConnections {
     ShutdownSignalException cause = c.getCloseReason();
     return cause != null
         && (!cause.isInitiatedByApplication()
-            || cause.getCause() instanceof com.rabbitmq.client.MissedHeartbeatException);
+            || cause.getCause() instanceof MissedHeartbeatException);
   }
 
   /** Whether the broker blocks the publishing connection (a memory or disk alarm). */

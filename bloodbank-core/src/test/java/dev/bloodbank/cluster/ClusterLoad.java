@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -149,7 +150,7 @@ final class ClusterLoad {
       for (int i = 0; i < futures.size(); i++) {
         pending.add(i);
       }
-      Map<String, Integer> why = new java.util.TreeMap<>();
+      Map<String, Integer> why = new TreeMap<>();
       List<String> rounds = new ArrayList<>();
       long faultAtNanos = faultStarted.get();
       for (int round = 0; round < 6 && !pending.isEmpty(); round++) {
