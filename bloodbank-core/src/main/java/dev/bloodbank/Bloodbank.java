@@ -476,7 +476,7 @@ public final class Bloodbank implements AutoCloseable {
       }
       throw e;
     }
-    return new PartitionedSubscriber(queue, subscriberOptions, parts);
+    return new PartitionedSubscriber(queue, subscriberOptions, parts, threads.io());
   }
 
   /**

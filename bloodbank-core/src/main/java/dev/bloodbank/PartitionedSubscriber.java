@@ -4,9 +4,18 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A subscription spread over partition queues ({@link SubscriberOptions.Builder#partitions}): one
@@ -14,15 +23,28 @@ import org.jspecify.annotations.Nullable;
  * them as one. Thread-safe.
  */
 final class PartitionedSubscriber implements Subscriber {
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionedSubscriber.class);
+
+  /** How long {@link #close()} waits past the shutdown timeout for the channels to close. */
+  static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
   private final String queue;
   private final SubscriberOptions options;
   private final List<? extends Subscriber> partitions;
+  private final Executor closer;
 
+  /**
+   * @param closer runs the partitions' closes side by side; it may block
+   */
   PartitionedSubscriber(
-      String queue, SubscriberOptions options, List<? extends Subscriber> partitions) {
+      String queue,
+      SubscriberOptions options,
+      List<? extends Subscriber> partitions,
+      Executor closer) {
     this.queue = queue;
     this.options = options;
     this.partitions = List.copyOf(partitions);
+    this.closer = closer;
   }
 
   /** The consistent-hash exchange of a partitioned subscription's queue. */
@@ -122,10 +144,38 @@ final class PartitionedSubscriber implements Subscriber {
         connected, consuming, error, errorAt, handled, retried, deadLettered);
   }
 
+  /**
+   * Closes the partitions side by side: one after the other, each would wait up to the shutdown
+   * timeout for its own handlers while the partitions not yet closing kept starting new ones. Waits
+   * up to the shutdown timeout and {@link #CLOSE_GRACE_NANOS} more; a partition still closing then
+   * finishes in the background.
+   */
   @Override
   public void close() {
+    long deadline = System.nanoTime() + options.shutdownTimeout().toNanos() + CLOSE_GRACE_NANOS;
+    List<CompletableFuture<Void>> closing = new ArrayList<>(partitions.size());
     for (Subscriber s : partitions) {
-      s.close();
+      try {
+        closing.add(CompletableFuture.runAsync(s::close, closer));
+      } catch (RejectedExecutionException e) {
+        s.close(); // the bus is closing and has closed it or is about to: returns at once
+      }
+    }
+    try {
+      CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
+          .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn(
+          "partitioned subscriber on '{}': some partitions were still closing after {} ms",
+          queue,
+          TimeUnit.NANOSECONDS.toMillis(options.shutdownTimeout().toNanos() + CLOSE_GRACE_NANOS));
+    } catch (ExecutionException e) {
+      LOG.warn(
+          "partitioned subscriber on '{}': a partition failed to close: {}",
+          queue,
+          e.getCause().toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
