@@ -403,12 +403,7 @@ final class DlqCommand {
           new StringBuilder(
               String.format(Locale.ROOT, "\rmoved %d  left %d  %.0f/s", moved, left, rate));
       if (total > 0) {
-        line.append(String.format(Locale.ROOT, "  %3.0f%%", Math.min(100.0, 100.0 * done / total)));
-        double perSecond = done / secs;
-        if (perSecond > 0 && done < total) {
-          long eta = Math.round((total - done) / perSecond);
-          line.append(String.format(Locale.ROOT, "  ETA %d:%02d", eta / 60, eta % 60));
-        }
+        ProgressText.appendPercentAndEta(line, done / (double) total, total - done, done / secs);
       }
       line.append("   ");
       bb.err.print(line);

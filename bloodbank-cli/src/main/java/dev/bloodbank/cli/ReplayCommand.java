@@ -455,16 +455,8 @@ final class ReplayCommand implements Callable<Integer> {
                   java.util.Locale.ROOT, "\r%s %d events  %.0f/s  offset %d", queue, n, rate, at));
       long from = base.get();
       if (end >= 0 && from >= 0 && at >= from && end >= from) {
-        double fraction = Math.min(1.0, (at - from + 1) / (double) (end - from + 1));
-        double offsetsPerSecond = (at - from + 1) / secs;
-        long etaSeconds =
-            offsetsPerSecond > 0 ? Math.round((end - at) / offsetsPerSecond) : Long.MAX_VALUE;
-        line.append(String.format(java.util.Locale.ROOT, "  %3.0f%%", fraction * 100));
-        if (etaSeconds != Long.MAX_VALUE) {
-          line.append(
-              String.format(
-                  java.util.Locale.ROOT, "  ETA %d:%02d", etaSeconds / 60, etaSeconds % 60));
-        }
+        ProgressText.appendPercentAndEta(
+            line, (at - from + 1) / (double) (end - from + 1), end - at, (at - from + 1) / secs);
       }
       line.append("   ");
       bb.err.print(line);
