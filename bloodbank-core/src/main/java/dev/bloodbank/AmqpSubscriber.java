@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -65,6 +66,8 @@ final class AmqpSubscriber<T> implements Subscriber {
   private final boolean inline;
   // A lock the timer can try without waiting (an acknowledgement is written while it is held).
   private final ReentrantLock ackLock = new ReentrantLock();
+  // An event handled this long after the previous one is acknowledged at once, with any waiting.
+  private static final long ACK_ALONE_AFTER_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
   // Acknowledgements in groups (inline only): handled deliveries up to ackUpTo wait to be
   // acknowledged together with basic.ack(multiple). Only a delivery being moved to a retry or
   // dead-letter queue can be unsettled below a handled one, and while one is, nothing waits.
@@ -73,6 +76,8 @@ final class AmqpSubscriber<T> implements Subscriber {
   private int acksWaiting; // guarded by ackLock
   private long firstAckWaitingAt; // guarded by ackLock: when acksWaiting last went from 0 to 1
   private boolean ackFlushScheduled; // guarded by ackLock
+  private long lastAckAt; // guarded by ackLock: when the last handled delivery was acknowledged
+  private final LongSupplier ackClock;
   private final AtomicInteger moving = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong handled = new AtomicLong();
@@ -95,6 +100,35 @@ final class AmqpSubscriber<T> implements Subscriber {
       java.util.function.Consumer<Subscriber> forget,
       @Nullable Partition partition)
       throws IOException {
+    this(
+        ctx,
+        connection,
+        options,
+        payloadType,
+        handler,
+        systemPublisher,
+        forget,
+        partition,
+        System::nanoTime);
+  }
+
+  /**
+   * @param ackClock the time grouped acknowledgements are timed by, {@link System#nanoTime} but in
+   *     tests
+   */
+  AmqpSubscriber(
+      BusContext ctx,
+      Connection connection,
+      SubscriberOptions options,
+      Class<T> payloadType,
+      DeliveryHandler<T> handler,
+      Supplier<AmqpPublisher> systemPublisher,
+      java.util.function.Consumer<Subscriber> forget,
+      @Nullable Partition partition,
+      LongSupplier ackClock)
+      throws IOException {
+    this.ackClock = ackClock;
+    this.lastAckAt = ackClock.getAsLong();
     this.ctx = ctx;
     this.partition = partition;
     this.threads = ctx.threads();
@@ -508,10 +542,16 @@ final class AmqpSubscriber<T> implements Subscriber {
       // A handler of a delivery from before a recovery can finish after newer ones: never move
       // back, or the newer handled deliveries would wait for an acknowledgement that never comes.
       ackUpTo = Math.max(ackUpTo, tag);
+      long now = ackClock.getAsLong();
+      // Events this far apart would not fill a group in time: each waited for the timer, whose
+      // flush came as the next event arrived (p50 at 1,000 events/s 0.63 ms; 0.45 ms acknowledging
+      // each at once; raw 0.37-0.42 ms). A slow stream's acknowledgement goes at once.
+      boolean alone = now - lastAckAt >= ACK_ALONE_AFTER_NANOS;
+      lastAckAt = now;
       if (acksWaiting++ == 0) {
-        firstAckWaitingAt = System.nanoTime();
+        firstAckWaitingAt = now;
       }
-      if (acksWaiting >= ackBatch) {
+      if (acksWaiting >= ackBatch || alone) {
         sendWaitingAcks();
       } else if (!ackFlushScheduled) {
         ackFlushScheduled = true;
@@ -554,7 +594,8 @@ final class AmqpSubscriber<T> implements Subscriber {
           return;
         }
         wait =
-            SubscriberOptions.ACK_BATCH_DELAY.toNanos() - (System.nanoTime() - firstAckWaitingAt);
+            SubscriberOptions.ACK_BATCH_DELAY.toNanos()
+                - (ackClock.getAsLong() - firstAckWaitingAt);
       } finally {
         ackLock.unlock();
       }

@@ -593,12 +593,15 @@ public final class SubscriberOptions {
      *
      * <p>With one handler thread, events are handled in order, so the acknowledgement of a handled
      * event can wait, at most {@link #ACK_BATCH_DELAY}, to go with the next ones: one frame for the
-     * broker and one socket write instead of one per event, which raises throughput. An event is
-     * still acknowledged only after its handler returned, so nothing is lost; if the connection
-     * drops meanwhile, the broker redelivers the handled events whose acknowledgement had not gone
-     * out yet, as it does for any delivery in progress (consumers drop repeats by event id). With
-     * more handler threads, or while a failed event is being moved to a retry or dead-letter queue,
-     * each event is acknowledged on its own.
+     * broker and one socket write instead of one per event, which raises throughput. An event
+     * handled 0.2 ms or more after the previous one is acknowledged at once, with any that wait: at
+     * that pace a group would not fill in time, and waiting only delays the acknowledgement (and,
+     * measured at 1,000 events/s, the next deliveries). An event is still acknowledged only after
+     * its handler returned, so nothing is lost; if the connection drops meanwhile, the broker
+     * redelivers the handled events whose acknowledgement had not gone out yet, as it does for any
+     * delivery in progress (consumers drop repeats by event id). With more handler threads, or
+     * while a failed event is being moved to a retry or dead-letter queue, each event is
+     * acknowledged on its own.
      *
      * @param size 1 (acknowledge each event at once) to the prefetch; 0 for the default
      * @return this builder

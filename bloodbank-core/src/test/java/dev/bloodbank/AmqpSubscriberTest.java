@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The acknowledgement bookkeeping of {@link AmqpSubscriber} with grouped acknowledgements, driven
  * through a mock channel: what is acknowledged, and when. The bus's timer is held up on purpose
- * where a test needs the 1 ms group flush not to run.
+ * where a test needs the 1 ms group flush not to run, and the clock the acknowledgements are timed
+ * by stands still unless a test moves it.
  */
 class AmqpSubscriberTest {
   private BusThreads threads;
@@ -40,6 +42,7 @@ class AmqpSubscriberTest {
   private final AtomicReference<Consumer> consumer = new AtomicReference<>();
   private final CountDownLatch timerHeld = new CountDownLatch(1);
   private AmqpSubscriber<JsonNode> subscriber;
+  private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
   @BeforeEach
   void setUp() throws IOException {
@@ -72,7 +75,15 @@ class AmqpSubscriberTest {
         SubscriberOptions.builder("a.#").queueName("q").prefetch(10).ackBatchSize(2).build();
     subscriber =
         new AmqpSubscriber<>(
-            ctx, connection, options, JsonNode.class, handler, systemPublisher, s -> {}, null);
+            ctx,
+            connection,
+            options,
+            JsonNode.class,
+            handler,
+            systemPublisher,
+            s -> {},
+            null,
+            clock::get);
   }
 
   /** Keeps the timer busy, so grouped acknowledgements wait for a full group. */
@@ -132,5 +143,37 @@ class AmqpSubscriberTest {
     verify(channel, timeout(1000)).basicAck(3, true);
     verify(channel, never()).basicAck(eq(2L), anyBoolean());
     verify(channel, never()).basicAck(anyLong(), eq(false));
+  }
+
+  /** Events handled 0.2 ms or more apart would not fill a group: each is acknowledged at once. */
+  @Test
+  void aSlowStreamIsAcknowledgedEventByEventWithoutTheTimer() throws Exception {
+    start((event, delivery) -> {}, () -> mock(AmqpPublisher.class));
+    holdTimer();
+    deliver(1);
+    verify(channel, never()).basicAck(anyLong(), anyBoolean());
+    clock.addAndGet(TimeUnit.MICROSECONDS.toNanos(300));
+    deliver(2); // the waiting one goes with it
+    verify(channel).basicAck(2, true);
+    clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(5));
+    deliver(3);
+    verify(channel).basicAck(3, true);
+  }
+
+  /** Closer together, they go in groups, as far apart as they come. */
+  @Test
+  void aFastStreamIsAcknowledgedInGroups() throws Exception {
+    start((event, delivery) -> {}, () -> mock(AmqpPublisher.class));
+    holdTimer();
+    for (long tag = 1; tag <= 6; tag++) {
+      clock.addAndGet(TimeUnit.MICROSECONDS.toNanos(150));
+      deliver(tag);
+    }
+    verify(channel).basicAck(2, true);
+    verify(channel).basicAck(4, true);
+    verify(channel).basicAck(6, true);
+    verify(channel, never()).basicAck(eq(1L), anyBoolean());
+    verify(channel, never()).basicAck(eq(3L), anyBoolean());
+    verify(channel, never()).basicAck(eq(5L), anyBoolean());
   }
 }
