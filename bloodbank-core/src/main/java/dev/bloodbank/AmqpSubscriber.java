@@ -90,28 +90,6 @@ final class AmqpSubscriber<T> implements Subscriber {
   private volatile @Nullable String lastError;
   private volatile @Nullable Instant lastErrorAt;
 
-  AmqpSubscriber(
-      BusContext ctx,
-      Connection connection,
-      SubscriberOptions options,
-      Class<T> payloadType,
-      DeliveryHandler<T> handler,
-      Supplier<AmqpPublisher> systemPublisher,
-      java.util.function.Consumer<Subscriber> forget,
-      @Nullable Partition partition)
-      throws IOException {
-    this(
-        ctx,
-        connection,
-        options,
-        payloadType,
-        handler,
-        systemPublisher,
-        forget,
-        partition,
-        System::nanoTime);
-  }
-
   /**
    * @param ackClock the time grouped acknowledgements are timed by, {@link System#nanoTime} but in
    *     tests

@@ -441,7 +441,8 @@ public final class Bloodbank implements AutoCloseable {
                 handler,
                 this::systemPublisher,
                 this::forget,
-                partition);
+                partition,
+                System::nanoTime);
           } catch (IOException | ShutdownSignalException e) {
             throw new BloodbankException(
                 "cannot set up subscriber queue '" + named + "': " + BusConnections.brokerReply(e),
