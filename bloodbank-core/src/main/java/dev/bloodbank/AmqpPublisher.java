@@ -113,7 +113,8 @@ final class AmqpPublisher implements Publisher, ConfirmChannel.Outcomes {
     List<ConfirmChannel> list = new ArrayList<>(options.channels());
     try {
       for (int i = 0; i < options.channels(); i++) {
-        list.add(new ConfirmChannel(connection, this, this::holdsSends, threads.io()));
+        list.add(
+            new ConfirmChannel(connection, this, this::holdsSends, threads.io(), System::nanoTime));
       }
     } catch (IOException | RuntimeException e) {
       for (ConfirmChannel ch : list) {

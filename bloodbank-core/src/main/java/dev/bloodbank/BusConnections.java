@@ -464,6 +464,8 @@ final class BusConnections {
     try {
       if (ch.isOpen()) {
         ch.close();
+      } else {
+        ch.abort(); // its connection is recovering: abort stops recovery from bringing it back
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       // closed by the broker's error already

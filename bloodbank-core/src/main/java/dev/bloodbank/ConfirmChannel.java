@@ -177,13 +177,8 @@ final class ConfirmChannel {
    * @param hold whether sends must wait unwritten: the broker blocks the connection, or it is down
    *     and recovering
    * @param closer runs the close of a channel replaced after a nack, which waits for the broker
+   * @param nanoClock spaces replacements after nacks: {@link System#nanoTime} but in tests
    */
-  ConfirmChannel(Connection connection, Outcomes outcomes, BooleanSupplier hold, Executor closer)
-      throws IOException {
-    this(connection, outcomes, hold, closer, System::nanoTime);
-  }
-
-  /** As above, with the clock that spaces replacements after nacks (tests set it). */
   ConfirmChannel(
       Connection connection,
       Outcomes outcomes,
@@ -403,7 +398,7 @@ final class ConfirmChannel {
 
   private void closeLater(Generation g) {
     try {
-      closer.execute(() -> closeQuietly(g.channel));
+      closer.execute(() -> BusConnections.closeQuietly(g.channel));
     } catch (RejectedExecutionException e) {
       // the bus is closing: closing its connection closes the channel
     }
@@ -468,12 +463,12 @@ final class ConfirmChannel {
     try {
       Generation r;
       while ((r = retired.poll()) != null) {
-        closeQuietly(r.channel);
+        BusConnections.closeQuietly(r.channel);
         failAll(r.outstanding, new ShutdownSignalException(false, true, null, r.channel));
       }
       Generation g = current;
       if (g != null) {
-        closeQuietly(g.channel);
+        BusConnections.closeQuietly(g.channel);
         failAll(g.outstanding, new ShutdownSignalException(false, true, null, g.channel));
       }
     } finally {
@@ -497,18 +492,6 @@ final class ConfirmChannel {
 
   boolean isClosed() {
     return closed;
-  }
-
-  private static void closeQuietly(Channel ch) {
-    try {
-      if (ch.isOpen()) {
-        ch.close();
-      } else {
-        ch.abort(); // recovering: abort stops recovery from bringing it back
-      }
-    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
-      // closed meanwhile; its shutdown listener fails what is left
-    }
   }
 
   private static void abortQuietly(Channel ch) {

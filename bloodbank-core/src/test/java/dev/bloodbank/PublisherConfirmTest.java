@@ -566,7 +566,8 @@ class PublisherConfirmTest {
   @Test
   void noFreeChannelIsAnIoException() throws IOException {
     when(connection.createChannel()).thenReturn(null);
-    assertThatThrownBy(() -> new ConfirmChannel(connection, outcomes, blocked::get, closer))
+    assertThatThrownBy(
+            () -> new ConfirmChannel(connection, outcomes, blocked::get, closer, System::nanoTime))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("channel_max");
   }
@@ -726,7 +727,8 @@ class PublisherConfirmTest {
         .when(recoverable)
         .basicPublish(anyString(), anyString(), anyBoolean(), any(), any());
     when(connection.createChannel()).thenReturn(recoverable);
-    ConfirmChannel cc = new ConfirmChannel(connection, outcomes, blocked::get, closer);
+    ConfirmChannel cc =
+        new ConfirmChannel(connection, outcomes, blocked::get, closer, System::nanoTime);
     cc.send(send("stale"), Long.MAX_VALUE);
 
     seq.set(1); // the recovered channel numbers from 1 again
